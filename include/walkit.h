@@ -1,0 +1,10 @@
+/* walkit: durable-storage primitives. The umbrella header. */
+#ifndef WALKIT_H
+#define WALKIT_H
+
+#include "walkit/version.h"
+#include "walkit/errors.h"
+#include "walkit/vfs.h"
+#include "walkit/log.h"
+
+#endif
