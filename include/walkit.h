@@ -6,5 +6,6 @@
 #include "walkit/errors.h"
 #include "walkit/vfs.h"
 #include "walkit/log.h"
+#include "walkit/journal.h"
 
 #endif
