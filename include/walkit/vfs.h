@@ -127,7 +127,9 @@ struct wk_file_methods {
      * read. */
     int (*mmap)(wk_file *f, uint64_t off, size_t len, const void **addr);
 
-    /* Undoes mmap; addr and len exactly as mapped. */
+    /* Undoes mmap; addr and len exactly as mapped. f may be the handle
+     * that mapped or, if that one was closed, any open handle of the same
+     * backend (never a closed handle). */
     int (*unmap)(wk_file *f, const void *addr, size_t len);
 };
 
