@@ -39,8 +39,8 @@ typedef struct wk_journal wk_journal;
 typedef struct wk_journal_txn wk_journal_txn;
 
 typedef struct wk_journal_opts {
-    size_t size;  /* sizeof(wk_journal_opts), set by opts_init */
-    wk_vfs *vfs;  /* NULL = wk_vfs_posix() */
+    size_t size; /* sizeof(wk_journal_opts), set by opts_init */
+    wk_vfs *vfs; /* NULL = wk_vfs_posix() */
     /* Where the journal lives. journal_path != NULL: a separate journal file
      * (borrowed during the call). NULL: the region [region_offset,
      * region_offset + capacity) of the data file, which transactions may
@@ -52,26 +52,26 @@ typedef struct wk_journal_opts {
      * of 4096, at least 64 KiB; default 64 MiB. The largest transaction is
      * about capacity - 8.6 KiB. */
     uint64_t capacity;
-    uint64_t overlay_max_bytes; /* cap on committed-but-unapplied bytes held
-                                   in memory; commits past it wait for a
-                                   checkpoint; default 64 MiB */
-    uint64_t max_batch_bytes;   /* cap on one group-commit write (a larger
-                                   single transaction goes alone); default
-                                   4 MiB */
-    uint32_t max_batch_wait_us; /* a batch leader waits up to this for more
-                                   committers; default 0 */
-    uint32_t full_wait_ms;      /* how long a commit waits for journal or
-                                   overlay space before WK_EFULL; default
-                                   10000 */
-    uint32_t checkpoint_pct;    /* background checkpoint once the journal or
-                                   the overlay is this % full; 0 = no
-                                   background thread (checkpoints run on
-                                   wk_journal_checkpoint, at close, and
-                                   inline in a commit that finds the journal
-                                   full); default 50 */
-    int read_only;              /* open without writing (read, verify,
-                                   stat): recovery loads the overlay but
-                                   repairs nothing; default 0 */
+    uint64_t overlay_max_bytes;  /* cap on committed-but-unapplied bytes held
+                                    in memory; commits past it wait for a
+                                    checkpoint; default 64 MiB */
+    uint64_t max_batch_bytes;    /* cap on one group-commit write (a larger
+                                    single transaction goes alone); default
+                                    4 MiB */
+    uint32_t max_batch_wait_us;  /* a batch leader waits up to this for more
+                                    committers; default 0 */
+    uint32_t full_wait_ms;       /* how long a commit waits for journal or
+                                    overlay space before WK_EFULL; default
+                                    10000 */
+    uint32_t checkpoint_pct;     /* background checkpoint once the journal or
+                                    the overlay is this % full; 0 = no
+                                    background thread (checkpoints run on
+                                    wk_journal_checkpoint, at close, and
+                                    inline in a commit that finds the journal
+                                    full); default 50 */
+    int read_only;               /* open without writing (read, verify,
+                                    stat): recovery loads the overlay but
+                                    repairs nothing; default 0 */
     wk_recovery_policy recovery; /* default WK_RECOVER_TOLERATE_TORN_TAIL */
 } wk_journal_opts;
 
@@ -90,17 +90,17 @@ typedef struct wk_journal_corruption {
 
 /* What recovery (or verify) found. */
 typedef struct wk_journal_report {
-    uint64_t superblock_gen;   /* generation of the superblock used */
-    int superblocks_valid;     /* 0, 1 or 2 valid copies */
-    uint64_t applied_seq;      /* batches <= this were applied (at open) */
-    uint64_t batches;          /* valid batches found after it */
-    uint64_t writes;           /* writes in those batches */
-    uint64_t bytes;            /* payload bytes of those writes */
-    uint64_t first_seq;        /* first replayed batch (0 if none) */
-    uint64_t last_seq;         /* last valid batch (0 if none) */
-    uint64_t torn_offset;      /* file offset of a torn tail (if torn) */
-    uint64_t torn_bytes;       /* its size (0: no torn tail) */
-    uint32_t corruptions;      /* total found (may exceed the array) */
+    uint64_t superblock_gen; /* generation of the superblock used */
+    int superblocks_valid;   /* 0, 1 or 2 valid copies */
+    uint64_t applied_seq;    /* batches <= this were applied (at open) */
+    uint64_t batches;        /* valid batches found after it */
+    uint64_t writes;         /* writes in those batches */
+    uint64_t bytes;          /* payload bytes of those writes */
+    uint64_t first_seq;      /* first replayed batch (0 if none) */
+    uint64_t last_seq;       /* last valid batch (0 if none) */
+    uint64_t torn_offset;    /* file offset of a torn tail (if torn) */
+    uint64_t torn_bytes;     /* its size (0: no torn tail) */
+    uint32_t corruptions;    /* total found (may exceed the array) */
     wk_journal_corruption corruption[WK_JOURNAL_MAX_REPORTED];
 } wk_journal_report;
 
@@ -121,11 +121,13 @@ WK_API int wk_journal_format(const char *path, const wk_journal_opts *opts);
  * through" marker in order (into the overlay), re-writes what it found so it
  * is durable, and checkpoints (unless read_only). report (may be NULL) gets
  * what recovery found, also when open fails with WK_ECORRUPT.
- * Errors: -ENOENT, WK_EFORMAT (no valid superblock, wrong version or
- * geometry), WK_ECORRUPT (an invalid batch followed by valid ones, under the
- * default policy), -EINVAL, -errno from I/O, WK_ENOMEM.
+ * Errors: -ENOENT, -EBUSY (another handle, in this process or another,
+ * has the data file open for writing: writers take an exclusive lock on
+ * it), WK_EFORMAT (no valid superblock, wrong version or geometry),
+ * WK_ECORRUPT (an invalid batch followed by valid ones, under the default
+ * policy), -EINVAL, -errno from I/O, WK_ENOMEM.
  * path and opts are borrowed (copied as needed). *out written only on
- * success. The caller must not open the same journal twice at once. */
+ * success. */
 WK_API int wk_journal_open(const char *path, const wk_journal_opts *opts,
                            wk_journal **out, wk_journal_report *report);
 
@@ -147,8 +149,8 @@ WK_API int wk_journal_begin(wk_journal *j, wk_journal_txn **out);
  * Errors: -EINVAL (NULL arguments, off + len overflows, or the range
  * overlaps the journal region), -E2BIG (the transaction would no longer fit
  * in the journal; it is left as it was), WK_ENOMEM. */
-WK_API int wk_journal_write(wk_journal_txn *txn, uint64_t off,
-                            const void *data, size_t len);
+WK_API int wk_journal_write(wk_journal_txn *txn, uint64_t off, const void *data,
+                            size_t len);
 
 /* Commits: returns once every write of the transaction is durable in the
  * journal (one write and one sync shared with the concurrent commits), and
@@ -170,8 +172,7 @@ WK_API void wk_journal_abort(wk_journal_txn *txn);
  * Errors: -EINVAL (NULL buf with len > 0, overflow, range overlapping the
  * journal region), -errno from I/O. buf is borrowed. Works on a poisoned
  * handle. */
-WK_API int wk_journal_read(wk_journal *j, uint64_t off, size_t len,
-                           void *buf);
+WK_API int wk_journal_read(wk_journal *j, uint64_t off, size_t len, void *buf);
 
 /* Runs a checkpoint now, in the calling thread: applies every committed
  * write to the data file, fdatasyncs it, then writes the next superblock
@@ -196,8 +197,8 @@ typedef struct wk_journal_stats {
     uint64_t overlay_bytes;    /* committed-unapplied bytes held */
     uint64_t overlay_extents;  /* extents in the interval map */
     uint64_t superblock_gen;
-    int region;                /* 1: journal is a region of the data file */
-    int poisoned;              /* first I/O error, or 0 */
+    int region;   /* 1: journal is a region of the data file */
+    int poisoned; /* first I/O error, or 0 */
 } wk_journal_stats;
 
 /* Fills st (a consistent snapshot). */
@@ -211,8 +212,10 @@ WK_API const char *wk_journal_errmsg(wk_journal *j);
  * (opts as for open; read_only is implied): both superblocks, every batch
  * after the applied marker, and the whole record area for misplaced valid
  * batches. Fills report. Returns 0 when clean or only torn at the tail,
- * WK_ECORRUPT when corruption was found, WK_EFORMAT / -errno on other
- * errors. */
+ * WK_ECORRUPT when corruption was found (an invalid batch followed by a
+ * valid one, or a damaged superblock copy, even if the other copy is
+ * good; each listed in the report), WK_EFORMAT (not a journal) / -errno on
+ * other errors. */
 WK_API int wk_journal_verify(const char *path, const wk_journal_opts *opts,
                              wk_journal_report *report);
 

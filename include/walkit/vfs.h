@@ -174,9 +174,11 @@ struct wk_vfs {
     int (*sync_dir)(wk_vfs *vfs, const char *dir);
 
     /* Takes an exclusive lock on directory dir (flock(LOCK_EX|LOCK_NB) on
-     * dir/LOCK, created if missing). A second lock on the same directory, from
-     * this process or another, fails with -EBUSY until unlock. The lock dies
-     * with the process. */
+     * dir/LOCK, created if missing) or, when dir names an existing regular
+     * file, on that file itself (how single-file components such as the
+     * journal keep out a second opener). A second lock on the same path,
+     * from this process or another, fails with -EBUSY until unlock. The lock
+     * dies with the process. -ENOENT if dir does not exist. */
     int (*lock_dir)(wk_vfs *vfs, const char *dir, wk_vfs_lock **out);
 
     /* Releases a lock from lock_dir (the LOCK file stays). */

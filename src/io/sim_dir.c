@@ -330,6 +330,24 @@ sim_sync_dir(wk_vfs *vfs, const char *dirpath)
     return wk__sim_leave(s, 1, rc);
 }
 
+/* The inode lock_dir locks: a directory (its LOCK file is created) or a
+ * regular file (locked itself). */
+static int
+sim_find_lockable(wk_sim *s, const char *path, wk__sim_inode **out)
+{
+    wk__sim_path p;
+    wk__sim_inode *dir = NULL, *ino = NULL;
+    const char *leaf = NULL;
+    int rc = wk__sim_path_norm(path, &p);
+    if (rc == 0)
+        rc = wk__sim_lookup(s, &p, &dir, &leaf, &ino);
+    if (rc == 0 && ino == NULL)
+        rc = -ENOENT;
+    if (rc == 0)
+        *out = ino;
+    return rc;
+}
+
 static int
 sim_lock_dir(wk_vfs *vfs, const char *dirpath, wk_vfs_lock **out)
 {
@@ -341,7 +359,7 @@ sim_lock_dir(wk_vfs *vfs, const char *dirpath, wk_vfs_lock **out)
     if (rc == 0 && fault != 0)
         rc = wk__sim_fault_rc(fault);
     if (rc == 0)
-        rc = wk__sim_find_dir(s, dirpath, &dir);
+        rc = sim_find_lockable(s, dirpath, &dir);
     if (rc == 0 && dir->locked)
         rc = -EBUSY;
     if (rc != 0)
@@ -349,7 +367,9 @@ sim_lock_dir(wk_vfs *vfs, const char *dirpath, wk_vfs_lock **out)
     wk__sim_lock *lk = wk__calloc(1, sizeof *lk);
     if (lk == NULL)
         return wk__sim_leave(s, 0, WK_ENOMEM);
-    ptrdiff_t i = wk__sim_table_find(&dir->cnames, "LOCK");
+    ptrdiff_t i = dir->type == WK__SIM_DIR
+                      ? wk__sim_table_find(&dir->cnames, "LOCK")
+                      : 0; /* a locked file is its own lock file */
     if (i < 0) {
         rc = wk__sim_create_entry(s, dir, "LOCK", WK__SIM_FILE, &lockfile);
         if (rc != 0) {

@@ -18,7 +18,8 @@
  *    writing one byte per block; we pass -EOPNOTSUPP up so the caller (see
  *    wk_vfs_create_prealloc) can choose to write real zeros.
  *  - Every descriptor is opened O_CLOEXEC.
- *  - Directory locks: flock(LOCK_EX|LOCK_NB) on dir/LOCK through a fresh
+ *  - Directory locks: flock(LOCK_EX|LOCK_NB) on dir/LOCK (or on the file
+ *    itself when lock_dir is given a regular file) through a fresh
  *    open file description per lock_dir call. flock locks belong to the open
  *    file description, so a second lock_dir on the same directory fails with
  *    -EBUSY from this process too, and the lock dies with the process.
@@ -457,8 +458,13 @@ posix_lock_dir(wk_vfs *vfs, const char *dir, wk_vfs_lock **out)
     if (dir == NULL || out == NULL)
         return -EINVAL;
     int rc;
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return -errno;
     wk_vfs_lock *lock = wk__malloc(sizeof *lock);
-    char *path = wk__path_join(dir, "LOCK");
+    /* A directory is locked through dir/LOCK, a regular file itself. */
+    char *path = S_ISDIR(st.st_mode) ? wk__path_join(dir, "LOCK")
+                                     : wk__strdup(dir);
     if (lock == NULL || path == NULL) {
         rc = WK_ENOMEM;
         goto fail_alloc;

@@ -547,7 +547,7 @@ test_stat_types(void **state)
     wkt_assert_rc(v->stat(v, vc_path(fx, "missing"), &st), -ENOENT);
 }
 
-/* A second lock_dir on a locked directory is -EBUSY until unlock; then the
+/* A second lock_dir on a locked directory (or file) is -EBUSY until unlock; then the
  * lock can be taken again, and the LOCK file stays. */
 static void
 test_lock_dir(void **state)
@@ -573,6 +573,16 @@ test_lock_dir(void **state)
     wkt_assert_ok(v->unlock_dir(v, b));
     wkt_assert_ok(v->unlock_dir(v, a));
     wkt_assert_rc(v->lock_dir(v, vc_path(fx, "nodir"), &a), -ENOENT);
+
+    /* A regular file is locked itself (single-file components). */
+    vc_put(fx, "data", "x", 1);
+    wkt_assert_ok(v->lock_dir(v, vc_path(fx, "data"), &a));
+    wkt_assert_rc(v->lock_dir(v, vc_path(fx, "data"), &b), -EBUSY);
+    wkt_assert_ok(v->lock_dir(v, fx->root, &b)); /* independent */
+    wkt_assert_ok(v->unlock_dir(v, b));
+    wkt_assert_ok(v->unlock_dir(v, a));
+    wkt_assert_ok(v->lock_dir(v, vc_path(fx, "data"), &a));
+    wkt_assert_ok(v->unlock_dir(v, a));
 }
 
 /* mmap shows the file's bytes, at offset 0 and at a 4096-aligned offset,

@@ -1,0 +1,1 @@
+wk_add_fuzzer(fuzz_journal fuzz_journal.c)
