@@ -2,7 +2,7 @@
 # Runs every fuzz target in BUILD for SECONDS each, from its seed corpus in
 # fuzz/corpus/<target> (copied to a temp dir: the tree is never written).
 set -euo pipefail
-build=${1:-build-fuzz}
+build=$(cd "${1:-build-fuzz}" && pwd)
 secs=${2:-30}
 here=$(cd "$(dirname "$0")" && pwd)
 status=0
