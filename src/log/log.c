@@ -1,0 +1,446 @@
+/* wk_log: the segmented write-ahead log (open, close, lifecycle).
+ *
+ * FILES in a log directory
+ *   LOCK             vfs lock_dir; a second opener gets -EBUSY.
+ *   seg-NNNNNN.wal   segment files. N is a slot number, not an order:
+ *                    recycled segments keep their name; the order of the
+ *                    live segments comes from their headers (first_fsn).
+ *   CHECKPOINT       written with wk_vfs_atomic_replace (tmp, fsync,
+ *                    rename, fsync dir): "WKLOGCKP" | u32 version (1) |
+ *                    u64 checkpointed LSN | u32 CRC32C of bytes 0..19.
+ *
+ * SEGMENT HEADER (block 0, 4096 bytes, little-endian; the rest is zero)
+ *    0  8  magic "WKLOGSEG"
+ *    8  4  format version (1; anything else: WK_EFORMAT)
+ *   12  4  state: 1 FREE (prepared or recycled: no live frames), 2 ACTIVE
+ *   16  8  salt (random, new each time the segment is prepared/recycled)
+ *   24  8  first_fsn: seq of the segment's first frame (0 while FREE)
+ *   32  8  segment bytes (file size when prepared)
+ *   40  4  CRC32C of bytes 0..39
+ * Frames start at offset 4096 and follow each other without padding. A
+ * frame that does not fit in the rest of a segment goes to the next one;
+ * the tail of the segment is left as it was.
+ *
+ * FRAMES: the common record framing (src/common/record.h): 24-byte header
+ * (crc, type, flags, aux16, len, aux, seq) + len payload bytes; CRC32C over
+ * header bytes 4..23 and the payload, seeded with the CRC of the segment's
+ * salt, so zeros, stale frames of an earlier use of the file, and frames
+ * copied from another segment never validate.
+ *   seq   FSN, the frame sequence number: dense over the whole log (+1 per
+ *         frame, also across segments).
+ *   type  1 FULL (one whole entry), 2 CHUNK (part of a streamed entry;
+ *         payload u64 stream id, u32 chunk index, data), 3 COMMIT
+ *         (completes a streamed entry; payload u64 stream id, u64 total
+ *         length, u32 nchunks, then per chunk u32 segment slot, u64 frame
+ *         offset, u32 data length).
+ *   aux   index of the frame within its batch (group-commit write): the
+ *         batch starts at seq - aux.
+ *   flags, aux16: 0.
+ * An entry's LSN is the FSN of the frame that completes it (FULL or
+ * COMMIT): strictly increasing, not dense.
+ *
+ * A FRAME IS VALID when its type is 1..3, flags/aux16 are 0, aux < seq,
+ * len fits in the file, and the CRC matches with the segment's salt.
+ *
+ * WRITE PATH AND DURABILITY: appenders reserve space in the open batch
+ * buffer under the mutex, copy outside it; a leader seals the buffer and
+ * issues ONE pwrite of it at its segment offset (plus the segment's ACTIVE
+ * header if this is the segment's first batch) and ONE fdatasync of that
+ * segment file. Only that fdatasync makes the batch durable; durable_lsn
+ * moves only after it returns 0, and WK_SYNC appenders are acked in LSN
+ * order. One batch is in flight at a time, so after a power cut every
+ * batch but the last one written is complete on disk. Segments are created
+ * (create_prealloc: create, allocate, zero-fill, fsync file, fsync dir)
+ * and given a FREE header (pwrite + fdatasync) by the background thread,
+ * never on the commit path. The CHECKPOINT file is made durable
+ * (atomic_replace) before any segment it covers is recycled; recycling
+ * takes a prefix of the live segments, oldest first, each step durable
+ * before the next (header rewritten FREE with a new salt + fdatasync, or
+ * unlink + directory fsync), so the ACTIVE segments left on disk are always
+ * contiguous. A segment holding chunks of a streamed entry is recycled only
+ * together with the segment holding its COMMIT frame. The first failed
+ * write or sync poisons the handle (never retried).
+ *
+ * RECOVERY (wk__log_recover, log_recover.c)
+ *  1. List seg-*.wal. Blank files (all-zero header or shorter than a
+ *     header: a creation cut short) are removed. A header with a bad
+ *     magic/CRC is corruption (a header is 44 bytes inside one sector and
+ *     is written whole or not at all, so a torn header cannot happen). FREE
+ *     segments go to the pool; they are re-salted before reuse. ACTIVE ones
+ *     are sorted by first_fsn. Read CHECKPOINT (missing: 0).
+ *  2. E = first_fsn of the first segment (must be <= checkpoint + 1, else
+ *     WK_EGAP). Walk each segment from 4096: a valid frame with seq == E is
+ *     accepted (E++). (A COMMIT is accepted only if each chunk it names is
+ *     a valid CHUNK frame with its stream id and index in a live segment.)
+ *     The walk stops at offset X. Classify:
+ *       - search forward (byte by byte, cheap pre-filter, then CRC) for
+ *         valid frames after X. One whose batch start (seq - aux) <= E
+ *         belongs to the same, unsynced batch; one with batch start > E is
+ *         from a later batch: CORRUPTION at X (a batch after it was
+ *         durable, so X was durable too).
+ *       - nothing valid after X and the frame at X is not a plausible torn
+ *         frame (seq == E): a clean end. The next segment must start at
+ *         first_fsn == E (WK_EGAP if greater, WK_ECORRUPT if less).
+ *       - otherwise (torn frame at X or same-batch frames after it): if a
+ *         later segment holds valid frames -> CORRUPTION; else a TORN TAIL.
+ *     ACTIVE segments with no valid frame at all (an activation whose
+ *     batch never became durable) are freed.
+ *  3. Policies: TOLERATE_TORN_TAIL: torn tail truncated, corruption fails
+ *     open. ABSOLUTE: torn tail fails too. POINT_IN_TIME: stop at the first
+ *     problem; the rest is discarded. SKIP_CORRUPT: resume at the next
+ *     valid frame (holes reported).
+ *  4. Read-write opens then make it durable before any append: later
+ *     segments to discard are re-salted FREE (last first), then the torn
+ *     region [X, end of the farthest frame of the torn batch) is zeroed
+ *     and fdatasync'd. Appends continue in the last segment at X with
+ *     FSN E. A crash in the middle leaves a state that recovers to the
+ *     same result (recovery is idempotent).
+ *  Entries with LSN <= the checkpoint are not handed to recover_fn.
+ *  Next FSN = max(E, checkpoint + 1).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "io/path.h"
+#include "log/log_internal.h"
+
+/* Fills opts with defaults. */
+void
+wk_log_opts_init(wk_log_opts *opts)
+{
+    if (opts == NULL)
+        return;
+    memset(opts, 0, sizeof *opts);
+    opts->size = sizeof *opts;
+    opts->segment_bytes = 64u << 20;
+    opts->max_entry_bytes = 4u << 20;
+    opts->batch_bytes = 4u << 20;
+    opts->max_batch_wait_us = 0;
+    opts->recycle_pool = 4;
+    opts->zero_fill = 1;
+    opts->create_if_missing = 1;
+    opts->recovery = WK_RECOVER_TOLERATE_TORN_TAIL;
+}
+
+int
+wk__log_poison(wk_log *log, int rc)
+{
+    if (log->poisoned == 0)
+        log->poisoned = rc;
+    pthread_cond_broadcast(&log->durable_cv);
+    pthread_cond_broadcast(&log->writers_cv);
+    pthread_cond_broadcast(&log->seg_cv);
+    pthread_cond_broadcast(&log->ckpt_cv);
+    pthread_cond_broadcast(&log->bg_cv);
+    for (int i = 0; i < LOG_NBUF; i++)
+        pthread_cond_broadcast(&log->bufs[i].cv);
+    return rc;
+}
+
+int
+wk__log_check_writable(wk_log *log)
+{
+    if (log->closing)
+        return WK_ECLOSED;
+    if (log->poisoned)
+        return WK_EPOISONED;
+    if (log->o.read_only)
+        return -EROFS;
+    return 0;
+}
+
+static int
+log_check_opts(const wk_log_opts *o)
+{
+    if (o->segment_bytes < (64u << 10) || o->segment_bytes > (1ull << 40))
+        return -EINVAL;
+    if (o->batch_bytes < 4096 || o->batch_bytes > LOG_MAX_FRAME_LEN)
+        return -EINVAL;
+    if (o->max_entry_bytes == 0 || o->max_entry_bytes > o->batch_bytes)
+        return -EINVAL;
+    if ((unsigned)o->recovery > WK_RECOVER_SKIP_CORRUPT)
+        return -EINVAL;
+    return 0;
+}
+
+static int
+log_cond_init(pthread_cond_t *c)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(c, &a);
+    pthread_condattr_destroy(&a);
+    return -rc;
+}
+
+static void
+log_free_segs(wk__seg **a, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        wk__seg_free(a[i]);
+    wk__free(a);
+}
+
+/* Frees everything (threads stopped, lock released by the caller). */
+static void
+log_destroy(wk_log *log)
+{
+    log_free_segs(log->live, log->nlive);
+    log_free_segs(log->ready, log->nready);
+    log_free_segs(log->prep, log->nprep);
+    for (int i = 0; i < LOG_NBUF; i++) {
+        wk__free(log->bufs[i].data);
+        pthread_cond_destroy(&log->bufs[i].cv);
+    }
+    pthread_cond_destroy(&log->durable_cv);
+    pthread_cond_destroy(&log->writers_cv);
+    pthread_cond_destroy(&log->seg_cv);
+    pthread_cond_destroy(&log->bg_cv);
+    pthread_cond_destroy(&log->ckpt_cv);
+    pthread_cond_destroy(&log->gather_cv);
+    pthread_cond_destroy(&log->close_cv);
+    pthread_mutex_destroy(&log->mu);
+    wk__errmsg_destroy(&log->msg);
+    wk__free(log->dir);
+    wk__free(log);
+}
+
+/* Creates the directory if allowed (and makes its name durable). */
+static int
+log_prepare_dir(wk_log *log)
+{
+    wk_vfs_stat st;
+    int rc = log->vfs->stat(log->vfs, log->dir, &st);
+    if (rc == 0)
+        return st.type == WK_VFS_DIR ? 0 : -ENOTDIR;
+    if (rc != -ENOENT)
+        return wk__errmsg_set(&log->msg, rc, "stat '%s'", log->dir);
+    if (!log->o.create_if_missing || log->o.read_only)
+        return wk__errmsg_set(&log->msg, -ENOENT, "open log '%s'", log->dir);
+    rc = log->vfs->mkdir(log->vfs, log->dir);
+    if (rc != 0 && rc != -EEXIST)
+        return wk__errmsg_set(&log->msg, rc, "mkdir '%s'", log->dir);
+    char *parent = wk__path_dirname(log->dir);
+    if (parent == NULL)
+        return WK_ENOMEM;
+    rc = log->vfs->sync_dir(log->vfs, parent);
+    wk__free(parent);
+    if (rc != 0)
+        return wk__errmsg_set(&log->msg, rc, "fsync parent of '%s'",
+                              log->dir);
+    return 0;
+}
+
+/* Opens (creating if allowed) the log in dir and recovers it. See log.h. */
+int
+wk_log_open(const char *dir, const wk_log_opts *opts, wk_log **out,
+            wk_log_report *report)
+{
+    wk_log_report rep_local;
+    wk_log_report *rep = report != NULL ? report : &rep_local;
+    memset(rep, 0, sizeof *rep);
+    if (dir == NULL || out == NULL || dir[0] == '\0')
+        return -EINVAL;
+    wk_log_opts o;
+    wk_log_opts_init(&o);
+    if (opts != NULL) {
+        if (opts->size < offsetof(wk_log_opts, checkpoint_bytes) ||
+            opts->size > sizeof o)
+            return -EINVAL;
+        memcpy(&o, opts, opts->size);
+        o.size = sizeof o;
+    }
+    int rc = log_check_opts(&o);
+    if (rc != 0)
+        return rc;
+    if (o.vfs == NULL)
+        o.vfs = wk_vfs_posix();
+
+    wk_log *log = wk__calloc(1, sizeof *log);
+    if (log == NULL)
+        return WK_ENOMEM;
+    log->o = o;
+    log->vfs = o.vfs;
+    wk__errmsg_init(&log->msg);
+    pthread_mutex_init(&log->mu, NULL);
+    log_cond_init(&log->durable_cv);
+    log_cond_init(&log->writers_cv);
+    log_cond_init(&log->seg_cv);
+    log_cond_init(&log->bg_cv);
+    log_cond_init(&log->ckpt_cv);
+    log_cond_init(&log->gather_cv);
+    log_cond_init(&log->close_cv);
+    for (int i = 0; i < LOG_NBUF; i++)
+        log_cond_init(&log->bufs[i].cv);
+    log->max_entry = o.max_entry_bytes;
+    if (log->max_entry > o.segment_bytes - LOG_HDR_BYTES - WK__REC_HDR)
+        log->max_entry = o.segment_bytes - LOG_HDR_BYTES - WK__REC_HDR;
+    log->chunk_bytes = 1u << 20;
+    if (log->chunk_bytes > o.batch_bytes)
+        log->chunk_bytes = o.batch_bytes;
+    if (log->chunk_bytes > o.segment_bytes - LOG_HDR_BYTES - WK__REC_HDR)
+        log->chunk_bytes = o.segment_bytes - LOG_HDR_BYTES - WK__REC_HDR;
+    log->chunk_bytes -= LOG_CHUNK_HDR;
+    log->dir = wk__strdup(dir);
+    if (log->dir == NULL) {
+        rc = WK_ENOMEM;
+        goto out_log;
+    }
+    rc = log_prepare_dir(log);
+    if (rc != 0)
+        goto out_log;
+    if (!o.read_only) {
+        rc = log->vfs->lock_dir(log->vfs, log->dir, &log->lock);
+        if (rc != 0) {
+            wk__errmsg_set(&log->msg, rc, "lock log '%s'", log->dir);
+            goto out_log;
+        }
+        for (int i = 0; i < LOG_NBUF; i++) {
+            log->bufs[i].cap = o.batch_bytes + WK__REC_HDR;
+            log->bufs[i].data = wk__malloc(log->bufs[i].cap);
+            if (log->bufs[i].data == NULL) {
+                rc = WK_ENOMEM;
+                goto out_lock;
+            }
+        }
+    }
+    rc = wk__log_recover(log, log->vfs, log->dir, &log->o, rep);
+    if (rc != 0)
+        goto out_lock;
+    if (!o.read_only) {
+        log_buf *b = &log->bufs[0];
+        b->state = LOG_BUF_OPEN;
+        b->seg = log->cur;
+        b->off = log->cur != NULL ? log->cur->end : LOG_HDR_BYTES;
+        log->wseq = log->oseq = 0;
+        /* Prepare the segments the first appends will need now, at open,
+         * rather than on the first commit or (background) during the
+         * first commits: the current one and one ready. */
+        uint32_t target = log->cur == NULL ? 2 : 1;
+        while (rc == 0 && log->nready + log->nprep < target) {
+            wk__seg *s = NULL;
+            rc = wk__seg_create(log, &s);
+            if (rc == 0) {
+                rc = wk__seg_push(&log->ready, &log->nready, &log->capready,
+                                  s);
+                if (rc != 0)
+                    wk__seg_free(s);
+            }
+            if (rc != 0 && (log->cur != NULL || log->nready > 0)) {
+                rc = 0; /* the spare is best effort: the background thread
+                           retries, a rotation without one fails then */
+                break;
+            }
+        }
+        if (rc != 0)
+            goto out_lock;
+        rc = wk__log_bg_start(log);
+        if (rc != 0)
+            goto out_lock;
+    }
+    *out = log;
+    return 0;
+out_lock:
+    if (log->lock != NULL)
+        log->vfs->unlock_dir(log->vfs, log->lock);
+out_log:
+    if (report != NULL && rc != 0 && rep->corruptions == 0 &&
+        log->msg.text[0] == '\0')
+        wk__errmsg_set(&log->msg, rc, "open log '%s'", dir);
+    log_destroy(log);
+    return rc;
+}
+
+/* Flushes, stops the background thread, releases the lock, frees. */
+int
+wk_log_close(wk_log *log)
+{
+    if (log == NULL)
+        return 0;
+    int rc = 0;
+    pthread_mutex_lock(&log->mu);
+    if (!log->o.read_only && !log->poisoned && log->next_fsn > 0)
+        rc = wk__log_wait_durable(log, log->next_fsn - 1, NULL);
+    log->closing = 1;
+    pthread_cond_broadcast(&log->durable_cv);
+    pthread_cond_broadcast(&log->ckpt_cv);
+    pthread_cond_broadcast(&log->seg_cv);
+    if (rc == 0 && log->poisoned)
+        rc = log->poisoned;
+    pthread_mutex_unlock(&log->mu);
+    wk__log_bg_stop(log);
+    wk__log_iters_orphan(log);
+    if (log->lock != NULL) {
+        int urc = log->vfs->unlock_dir(log->vfs, log->lock);
+        if (rc == 0)
+            rc = urc;
+    }
+    log_destroy(log);
+    return rc;
+}
+
+/* Statistics snapshot. */
+void
+wk_log_stats_get(wk_log *log, wk_log_stats *st)
+{
+    if (st == NULL)
+        return;
+    memset(st, 0, sizeof *st);
+    if (log == NULL)
+        return;
+    pthread_mutex_lock(&log->mu);
+    st->appends = log->st_appends;
+    st->bytes = log->st_bytes;
+    st->batches = log->st_batches;
+    st->syncs = log->st_syncs;
+    st->mean_batch = log->st_batches
+                         ? (double)log->st_entries_batched /
+                               (double)log->st_batches
+                         : 0.0;
+    st->durable_lsn = log->durable_fsn;
+    st->last_lsn = log->last_lsn;
+    st->checkpointed_lsn = log->ckpt_lsn;
+    st->checkpoints = log->st_checkpoints;
+    st->segments = log->nlive;
+    st->recycled = log->nready + log->nprep;
+    st->segment_bytes = log->o.segment_bytes;
+    st->poisoned = log->poisoned;
+    pthread_mutex_unlock(&log->mu);
+}
+
+/* Last error description on this handle. */
+const char *
+wk_log_errmsg(wk_log *log)
+{
+    if (log == NULL)
+        return "";
+    return wk__errmsg_get(&log->msg);
+}
+
+/* Verifies a log directory read-only. See log.h. */
+int
+wk_log_verify(const char *dir, wk_vfs *vfs, wk_log_report *report)
+{
+    wk_log_report local;
+    wk_log_report *rep = report != NULL ? report : &local;
+    memset(rep, 0, sizeof *rep);
+    if (dir == NULL)
+        return -EINVAL;
+    if (vfs == NULL)
+        vfs = wk_vfs_posix();
+    wk_vfs_stat st;
+    int rc = vfs->stat(vfs, dir, &st);
+    if (rc != 0)
+        return rc;
+    if (st.type != WK_VFS_DIR)
+        return -ENOTDIR;
+    wk_log_opts o;
+    wk_log_opts_init(&o);
+    o.read_only = 1;
+    o.vfs = vfs;
+    o.recovery = WK_RECOVER_SKIP_CORRUPT;
+    return wk__log_recover(NULL, vfs, dir, &o, rep);
+}

@@ -1,0 +1,496 @@
+/* wk_log write path: reservation in the open batch buffer under a short
+ * lock, frame encoding and payload copy outside it, and the group commit.
+ *
+ * Group commit. A WK_SYNC appender whose frame is not durable becomes the
+ * leader if there is none; otherwise it waits on its buffer's condition
+ * variable (so a batch's write wakes only that batch's appenders). The
+ * leader seals the open buffer (newcomers go to the next one), waits for
+ * the copies into it to finish, and issues one pwrite + one fdatasync;
+ * only then durable_fsn moves and the buffer's waiters are woken. One
+ * batch is in flight at a time. On stepping down the leader wakes one
+ * waiter per unwritten buffer, which leads next.
+ *
+ * Batch gathering. Before sealing, the leader waits (condition variable,
+ * bounded by the last sync's duration, at most 400 us) until every WK_SYNC
+ * appender already inside an append call, or just acked and on its way
+ * back (sync_transit), has reserved its frame. Without it, writers split
+ * into two cohorts that alternate between batches (about half of them per
+ * sync); with one writer nothing waits.
+ *
+ * Rules: log.c, "Write path". */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/alloc.h"
+#include "common/byteorder.h"
+#include "log/log_internal.h"
+
+static uint64_t
+app_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Seals the open buffer and opens the next one, targeting the current
+ * segment right after it. Returns 0, or -EAGAIN after waiting/flushing
+ * because the ring was full (the caller re-evaluates), or an error. */
+static int
+app_open_next(wk_log *log)
+{
+    if (log->oseq + 1 - log->wseq >= LOG_NBUF) {
+        if (!log->leader) {
+            log->leader = 1;
+            int rc = 0;
+            while (rc == 0 && log->oseq + 1 - log->wseq >= LOG_NBUF) {
+                log_buf *w = &log->bufs[log->wseq % LOG_NBUF];
+                if (w->state != LOG_BUF_SEALED)
+                    break;
+                rc = wk__log_flush_one(log);
+            }
+            log->leader = 0;
+            wk__log_wake_next_leader(log);
+            return rc != 0 ? rc : -EAGAIN;
+        }
+        pthread_cond_wait(&log->durable_cv, &log->mu);
+        return -EAGAIN;
+    }
+    log_buf *b = &log->bufs[log->oseq % LOG_NBUF];
+    log_buf *nb = &log->bufs[(log->oseq + 1) % LOG_NBUF];
+    b->state = LOG_BUF_SEALED;
+    nb->state = LOG_BUF_OPEN;
+    nb->seg = b->seg;
+    nb->off = b->off + b->len;
+    nb->len = 0;
+    nb->first_fsn = 0;
+    nb->last_fsn = 0;
+    nb->nframes = 0;
+    nb->nentries = 0;
+    nb->writers = 0;
+    log->oseq++;
+    return 0;
+}
+
+/* Writes and syncs the oldest unwritten buffer (sealing it if it is the
+ * open one). Caller is the leader and holds mu. */
+int
+wk__log_flush_one(wk_log *log)
+{
+    log_buf *b = &log->bufs[log->wseq % LOG_NBUF];
+    if (log->wseq == log->oseq) {
+        if (b->len == 0)
+            return 0;
+        int rc = app_open_next(log);
+        if (rc != 0)
+            return rc; /* cannot happen: the next buffer is free */
+    }
+    while (b->writers > 0)
+        pthread_cond_wait(&log->writers_cv, &log->mu);
+    wk__seg *s = b->seg;
+    int activate = !s->activated;
+    uint64_t first = s->first_fsn;
+    pthread_mutex_unlock(&log->mu);
+
+    int rc = 0;
+    const char *what = "write";
+    uint64_t t0 = app_now_ns();
+    if (activate) {
+        uint8_t hdr[LOG_HDR_BYTES];
+        wk__seg_encode_header(s, LOG_SEG_ACTIVE, first, hdr);
+        rc = wk_file_pwrite(s->f, hdr, sizeof hdr, 0);
+    }
+    if (rc == 0)
+        rc = wk_file_pwrite(s->f, b->data, b->len, b->off);
+    if (rc == 0) {
+        what = "fdatasync";
+        rc = wk_file_sync(s->f, WK_SYNC_DATA);
+    }
+    pthread_mutex_lock(&log->mu);
+    if (rc != 0) {
+        wk__errmsg_set(&log->msg, rc, "%s segment '%s'", what, s->name);
+        return wk__log_poison(log, rc);
+    }
+    log->last_sync_ns = app_now_ns() - t0;
+    s->activated = 1;
+    s->state = LOG_SEG_ACTIVE;
+    log->durable_fsn = b->last_fsn;
+    s->durable_end = b->off + b->len;
+    log->st_batches++;
+    log->st_syncs++;
+    log->st_entries_batched += b->nentries;
+    b->state = LOG_BUF_FREE;
+    b->len = 0;
+    log->wseq++;
+    if (b->waiters > 0)
+        pthread_cond_broadcast(&b->cv);
+    pthread_cond_broadcast(&log->durable_cv);
+    return 0;
+}
+
+static void
+app_ts(struct timespec *ts, uint64_t ns)
+{
+    ts->tv_sec = (time_t)(ns / 1000000000u);
+    ts->tv_nsec = (long)(ns % 1000000000u);
+}
+
+/* Before sealing a batch, the leader lets it take in every WK_SYNC
+ * appender that is already inside an append call (typically the writers
+ * the previous batch just acked, on their way back): it waits on
+ * gather_cv, signalled each time such an appender starts waiting or
+ * leaves, until all of them wait, the buffer is half full, or a bound
+ * (twice the last sync's duration, at most 400 us) passes. With one writer
+ * nothing waits. Then the optional max_batch_wait_us. (mu held) */
+static void
+app_gather(wk_log *log)
+{
+    log_buf *b = &log->bufs[log->oseq % LOG_NBUF];
+    if (log->sync_waiting > 0 &&
+        log->sync_inside - log->sync_waiting + log->sync_transit > 0) {
+        uint64_t bound = 2 * log->last_sync_ns < 400000u
+                             ? 2 * log->last_sync_ns
+                             : 400000u;
+        struct timespec ts;
+        app_ts(&ts, app_now_ns() + bound);
+        while (log->sync_inside - log->sync_waiting + log->sync_transit > 0 &&
+               !log->poisoned && b->len < b->cap / 2) {
+            if (pthread_cond_timedwait(&log->gather_cv, &log->mu, &ts) != 0) {
+                log->sync_transit = 0; /* they are not coming back soon */
+                break;
+            }
+            b = &log->bufs[log->oseq % LOG_NBUF];
+        }
+    }
+    if (log->o.max_batch_wait_us > 0) {
+        struct timespec ts;
+        app_ts(&ts, app_now_ns() + (uint64_t)log->o.max_batch_wait_us * 1000u);
+        while (!log->poisoned &&
+               pthread_cond_timedwait(&log->gather_cv, &log->mu, &ts) == 0)
+            ;
+    }
+}
+
+/* Leads: flushes buffers until target is durable and no sealed buffer is
+ * left (mu held, log->leader taken by the caller). */
+static int
+app_lead(wk_log *log, uint64_t target)
+{
+    int rc = 0;
+    if (log->durable_fsn < target)
+        app_gather(log);
+    while (rc == 0 && !log->poisoned &&
+           (log->durable_fsn < target || log->wseq < log->oseq)) {
+        uint64_t before = log->wseq;
+        rc = wk__log_flush_one(log);
+        if (rc == 0 && log->wseq == before)
+            break; /* nothing left to write */
+    }
+    log->leader = 0;
+    wk__log_wake_next_leader(log);
+    return log->poisoned ? log->poisoned : rc;
+}
+
+void
+wk__log_wake_next_leader(wk_log *log)
+{
+    for (uint64_t q = log->wseq; q <= log->oseq; q++) {
+        log_buf *b = &log->bufs[q % LOG_NBUF];
+        if (b->waiters > 0)
+            pthread_cond_signal(&b->cv);
+    }
+    pthread_cond_broadcast(&log->durable_cv);
+}
+
+int
+wk__log_wait_durable(wk_log *log, uint64_t target, log_buf *b)
+{
+    while (log->durable_fsn < target) {
+        if (log->poisoned)
+            return log->poisoned;
+        if (!log->leader) {
+            log->leader = 1;
+            int rc = app_lead(log, target);
+            if (rc != 0)
+                return rc;
+            if (log->durable_fsn < target)
+                return WK_ENOTFOUND; /* target never reserved: a bug */
+        } else if (b != NULL) {
+            /* Only this buffer's write (or a leader stepping down) wakes
+             * us: not every batch's. */
+            b->waiters++;
+            pthread_cond_wait(&b->cv, &log->mu);
+            b->waiters--;
+        } else {
+            pthread_cond_wait(&log->durable_cv, &log->mu);
+        }
+    }
+    return 0;
+}
+
+/* Reserves n bytes for one frame in the open buffer (mu held); rotates
+ * segments and opens buffers as needed. */
+static int
+app_reserve(wk_log *log, size_t n, int entry, log_buf **bout, size_t *boff,
+            uint64_t *fsn, int *sealed)
+{
+    for (;;) {
+        int rc = wk__log_check_writable(log);
+        if (rc != 0)
+            return rc;
+        log_buf *b = &log->bufs[log->oseq % LOG_NBUF];
+        wk__seg *cur = log->cur;
+        if (cur == NULL || b->off + b->len + n > cur->size) {
+            if (b->len > 0) {
+                rc = app_open_next(log);
+                if (rc == -EAGAIN)
+                    continue;
+                if (rc != 0)
+                    return rc;
+                *sealed = 1;
+                continue;
+            }
+            wk__seg *s = NULL;
+            rc = wk__seg_take_ready(log, &s);
+            if (rc == -EAGAIN)
+                continue;
+            if (rc != 0)
+                return rc;
+            rc = wk__seg_push(&log->live, &log->nlive, &log->caplive, s);
+            if (rc != 0) {
+                wk__seg_free(s); /* stays FREE on disk */
+                return rc;
+            }
+            if (LOG_HDR_BYTES + n > s->size)
+                return -E2BIG; /* cannot happen: checked at open */
+            s->first_fsn = log->next_fsn;
+            s->last_fsn = 0;
+            s->end = LOG_HDR_BYTES;
+            s->durable_end = LOG_HDR_BYTES;
+            s->activated = 0;
+            s->state = LOG_SEG_ACTIVE;
+            log->cur = s;
+            b->seg = s;
+            b->off = LOG_HDR_BYTES;
+            continue;
+        }
+        if (b->len + n > b->cap) {
+            rc = app_open_next(log);
+            if (rc == -EAGAIN)
+                continue;
+            if (rc != 0)
+                return rc;
+            *sealed = 1;
+            continue;
+        }
+        uint64_t f = log->next_fsn++;
+        uint64_t off = b->off + b->len;
+        if (cur->nidx == 0 ||
+            off - cur->idx[cur->nidx - 1].off >= LOG_IDX_EVERY)
+            (void)wk__seg_idx_add(cur, f, off); /* best effort: a hint */
+        if (b->nframes == 0)
+            b->first_fsn = f;
+        b->last_fsn = f;
+        b->nframes++;
+        if (entry)
+            b->nentries++;
+        *boff = b->len;
+        b->len += n;
+        b->writers++;
+        cur->end = off + n;
+        cur->last_fsn = f;
+        *bout = b;
+        *fsn = f;
+        return 0;
+    }
+}
+
+int
+wk__log_append_frame(wk_log *log, uint8_t type, const uint8_t *pre,
+                     size_t prelen, const struct iovec *iov, int iovcnt,
+                     size_t len, int flags, uint64_t *lsn, wk__seg **seg_out,
+                     uint64_t *off_out)
+{
+    size_t n = WK__REC_HDR + len;
+    int entry = type != LOG_FT_CHUNK;
+    log_buf *b = NULL;
+    size_t boff = 0;
+    uint64_t fsn = 0;
+    int sealed = 0;
+
+    int sync = (flags & WK_SYNC) != 0;
+    pthread_mutex_lock(&log->mu);
+    if (sync) {
+        log->sync_inside++;
+        if (log->sync_transit > 0)
+            log->sync_transit--;
+    }
+    int rc = app_reserve(log, n, entry, &b, &boff, &fsn, &sealed);
+    if (rc != 0) {
+        if (sync && --log->sync_inside <= log->sync_waiting)
+            pthread_cond_signal(&log->gather_cv);
+        pthread_mutex_unlock(&log->mu);
+        return rc;
+    }
+    wk__seg *seg = b->seg;
+    uint64_t off = b->off + boff;
+    uint32_t aux = (uint32_t)(fsn - b->first_fsn);
+    if (entry) {
+        if (fsn > log->last_lsn)
+            log->last_lsn = fsn;
+        log->st_appends++;
+        if (type == LOG_FT_FULL)
+            log->st_bytes += len;
+    }
+    if (seg_out != NULL) {
+        seg->pins++; /* stream chunk: pinned until commit or rollback */
+        *seg_out = seg;
+        *off_out = off;
+    }
+    int want_ckpt = 0;
+    if (log->o.checkpoint_fn != NULL && log->o.checkpoint_bytes > 0) {
+        log->bytes_since_ckpt += n;
+        if (log->bytes_since_ckpt >= log->o.checkpoint_bytes) {
+            log->bytes_since_ckpt = 0;
+            log->ckpt_req++;
+            want_ckpt = 1;
+        }
+    }
+    pthread_mutex_unlock(&log->mu);
+
+    /* Encode and copy outside the lock. */
+    uint8_t *p = b->data + boff;
+    wk__rec r = {.type = type, .len = (uint32_t)len, .aux = aux, .seq = fsn};
+    wk__rec_put_header(p, &r);
+    uint8_t *q = p + WK__REC_HDR;
+    if (prelen > 0) {
+        memcpy(q, pre, prelen);
+        q += prelen;
+    }
+    for (int i = 0; i < iovcnt; i++) {
+        if (iov[i].iov_len == 0)
+            continue;
+        memcpy(q, iov[i].iov_base, iov[i].iov_len);
+        q += iov[i].iov_len;
+    }
+    wk__rec_seal(p, seg->salt_crc);
+
+    pthread_mutex_lock(&log->mu);
+    if (--b->writers == 0)
+        pthread_cond_broadcast(&log->writers_cv);
+    if (want_ckpt)
+        pthread_cond_signal(&log->bg_cv);
+    rc = 0;
+    if (sync) {
+        log->sync_waiting++;
+        if (log->sync_waiting >= log->sync_inside && log->sync_transit == 0)
+            pthread_cond_signal(&log->gather_cv);
+        rc = wk__log_wait_durable(log, fsn, b);
+        log->sync_waiting--;
+        log->sync_inside--;
+        if (rc == 0 && log->sync_inside + log->sync_transit < 1024)
+            log->sync_transit++;
+    } else if (sealed && !log->leader && log->wseq < log->oseq &&
+               !log->poisoned) {
+        /* This appender filled a buffer: write the sealed ones out. */
+        log->leader = 1;
+        rc = app_lead(log, 0);
+        if (rc != 0 && fsn <= log->durable_fsn)
+            rc = 0; /* our entry made it; the error is the next caller's */
+    }
+    pthread_mutex_unlock(&log->mu);
+    if (rc == 0 && lsn != NULL)
+        *lsn = fsn;
+    return rc;
+}
+
+/* Checks an iovec and sums it; -EINVAL / -E2BIG. */
+static int
+app_iov_len(wk_log *log, const struct iovec *iov, int iovcnt, size_t *len)
+{
+    if (iovcnt < 0 || (iovcnt > 0 && iov == NULL) || iovcnt > 1024)
+        return -EINVAL;
+    uint64_t total = 0;
+    for (int i = 0; i < iovcnt; i++) {
+        if (iov[i].iov_base == NULL && iov[i].iov_len > 0)
+            return -EINVAL;
+        total += iov[i].iov_len;
+        if (total > log->max_entry)
+            return -E2BIG;
+    }
+    *len = (size_t)total;
+    return 0;
+}
+
+/* Appends one entry given as iovcnt buffers laid end to end (copied).
+ * WK_SYNC: returns once durable. See log.h. */
+int
+wk_log_appendv(wk_log *log, const struct iovec *iov, int iovcnt, int flags,
+               uint64_t *lsn)
+{
+    if (log == NULL || (flags & ~WK_SYNC) != 0)
+        return -EINVAL;
+    size_t len = 0;
+    int rc = app_iov_len(log, iov, iovcnt, &len);
+    if (rc != 0)
+        return rc;
+    return wk__log_append_frame(log, LOG_FT_FULL, NULL, 0, iov, iovcnt, len,
+                                flags, lsn, NULL, NULL);
+}
+
+/* Appends one entry of len bytes (copied). See log.h. */
+int
+wk_log_append(wk_log *log, const void *data, size_t len, int flags,
+              uint64_t *lsn)
+{
+    if (data == NULL && len > 0)
+        return -EINVAL;
+    struct iovec v = {.iov_base = (void *)data, .iov_len = len};
+    return wk_log_appendv(log, &v, 1, flags, lsn);
+}
+
+/* Waits until every entry up to lsn (0: all appended) is durable. */
+int
+wk_log_sync(wk_log *log, uint64_t lsn)
+{
+    if (log == NULL)
+        return -EINVAL;
+    pthread_mutex_lock(&log->mu);
+    int rc = 0;
+    if (log->poisoned)
+        rc = WK_EPOISONED;
+    else if (log->o.read_only)
+        rc = 0;
+    else {
+        uint64_t last = log->next_fsn - 1;
+        rc = wk__log_wait_durable(log, lsn == 0 || lsn > last ? last : lsn,
+                                  NULL);
+    }
+    pthread_mutex_unlock(&log->mu);
+    return rc;
+}
+
+/* Highest LSN up to which everything is durable. */
+uint64_t
+wk_log_durable_lsn(wk_log *log)
+{
+    if (log == NULL)
+        return 0;
+    pthread_mutex_lock(&log->mu);
+    uint64_t v = log->durable_fsn;
+    pthread_mutex_unlock(&log->mu);
+    return v;
+}
+
+/* Highest LSN handed out so far. */
+uint64_t
+wk_log_last_lsn(wk_log *log)
+{
+    if (log == NULL)
+        return 0;
+    pthread_mutex_lock(&log->mu);
+    uint64_t v = log->last_lsn;
+    pthread_mutex_unlock(&log->mu);
+    return v;
+}

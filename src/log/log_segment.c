@@ -1,0 +1,335 @@
+/* wk_log segments: header encoding, the sparse index, preparing segments
+ * (new files and recycled ones), handing a ready segment to rotation, and
+ * the background thread that keeps one ready and runs checkpoints.
+ * Format and rules: log.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/byteorder.h"
+#include "common/crc32c.h"
+#include "log/log_internal.h"
+
+void
+wk__seg_name(char *buf, size_t len, uint32_t slot)
+{
+    snprintf(buf, len, "seg-%06u.wal", (unsigned)slot);
+}
+
+void
+wk__seg_encode_header(const wk__seg *s, uint32_t state, uint64_t first_fsn,
+                      uint8_t *hdr)
+{
+    memset(hdr, 0, LOG_HDR_BYTES);
+    memcpy(hdr, LOG_SEG_MAGIC, 8);
+    wk__put32(hdr + 8, LOG_FORMAT_VERSION);
+    wk__put32(hdr + 12, state);
+    wk__put64(hdr + 16, s->salt);
+    wk__put64(hdr + 24, first_fsn);
+    wk__put64(hdr + 32, s->size);
+    wk__put32(hdr + 40, wk__crc32c(0, hdr, 40));
+}
+
+int
+wk__seg_decode_header(const uint8_t *hdr, uint32_t *state, uint64_t *salt,
+                      uint64_t *first_fsn, uint64_t *seg_bytes)
+{
+    int zero = 1;
+    for (unsigned i = 0; i < LOG_HDR_USED; i++)
+        if (hdr[i] != 0) {
+            zero = 0;
+            break;
+        }
+    if (zero)
+        return 1;
+    if (memcmp(hdr, LOG_SEG_MAGIC, 8) != 0)
+        return WK_ECORRUPT;
+    if (wk__get32(hdr + 40) != wk__crc32c(0, hdr, 40))
+        return WK_ECORRUPT;
+    if (wk__get32(hdr + 8) != LOG_FORMAT_VERSION)
+        return WK_EFORMAT;
+    *state = wk__get32(hdr + 12);
+    if (*state != LOG_SEG_FREE && *state != LOG_SEG_ACTIVE)
+        return WK_ECORRUPT;
+    *salt = wk__get64(hdr + 16);
+    *first_fsn = wk__get64(hdr + 24);
+    *seg_bytes = wk__get64(hdr + 32);
+    if (*state == LOG_SEG_ACTIVE &&
+        (*first_fsn == 0 || *first_fsn > LOG_MAX_FSN))
+        return WK_ECORRUPT;
+    return 0;
+}
+
+wk__seg *
+wk__seg_new(uint32_t slot)
+{
+    wk__seg *s = wk__calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->slot = slot;
+    wk__seg_name(s->name, sizeof s->name, slot);
+    s->end = LOG_HDR_BYTES;
+    s->durable_end = LOG_HDR_BYTES;
+    return s;
+}
+
+void
+wk__seg_free(wk__seg *s)
+{
+    if (s == NULL)
+        return;
+    if (s->f != NULL)
+        wk_file_close(s->f);
+    wk__free(s->idx);
+    wk__free(s);
+}
+
+int
+wk__seg_idx_add(wk__seg *s, uint64_t fsn, uint64_t off)
+{
+    if (s->nidx == s->capidx) {
+        uint32_t ncap = s->capidx ? s->capidx * 2 : 16;
+        log_idx *n = wk__realloc(s->idx, ncap * sizeof *n);
+        if (n == NULL)
+            return WK_ENOMEM;
+        s->idx = n;
+        s->capidx = ncap;
+    }
+    s->idx[s->nidx].fsn = fsn;
+    s->idx[s->nidx].off = off;
+    s->nidx++;
+    return 0;
+}
+
+int
+wk__seg_idx_find(const wk__seg *s, uint64_t target, log_idx *out)
+{
+    if (s->nidx == 0 || s->idx[0].fsn > target) {
+        out->fsn = s->first_fsn;
+        out->off = LOG_HDR_BYTES;
+        return 0;
+    }
+    uint32_t lo = 0, hi = s->nidx; /* first with fsn > target */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->idx[mid].fsn <= target)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *out = s->idx[lo - 1];
+    return 0;
+}
+
+int
+wk__seg_push(wk__seg ***arr, uint32_t *n, uint32_t *cap, wk__seg *s)
+{
+    if (*n == *cap) {
+        uint32_t ncap = *cap ? *cap * 2 : 8;
+        wk__seg **a = wk__realloc(*arr, ncap * sizeof *a);
+        if (a == NULL)
+            return WK_ENOMEM;
+        *arr = a;
+        *cap = ncap;
+    }
+    (*arr)[(*n)++] = s;
+    return 0;
+}
+
+int
+wk__seg_find_live(wk_log *log, uint64_t fsn)
+{
+    int lo = 0, hi = (int)log->nlive; /* first with first_fsn > fsn */
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (log->live[mid]->first_fsn <= fsn)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo - 1;
+}
+
+/* Writes s's FREE header with a fresh salt and makes it durable. */
+int
+wk__seg_resalt(wk_log *log, wk__seg *s)
+{
+    uint8_t hdr[LOG_HDR_BYTES];
+    uint64_t salt = 0;
+    int rc = log->vfs->random(log->vfs, &salt, sizeof salt);
+    if (rc != 0)
+        return wk__errmsg_set(&log->msg, rc, "random salt");
+    s->salt = salt;
+    s->salt_crc = wk__rec_salt_crc(salt);
+    s->state = LOG_SEG_FREE;
+    s->first_fsn = 0;
+    s->last_fsn = 0;
+    s->end = LOG_HDR_BYTES;
+    s->durable_end = LOG_HDR_BYTES;
+    s->max_needed = 0;
+    s->activated = 0;
+    s->nidx = 0;
+    wk__seg_encode_header(s, LOG_SEG_FREE, 0, hdr);
+    rc = wk_file_pwrite(s->f, hdr, sizeof hdr, 0);
+    if (rc != 0)
+        return wk__errmsg_set(&log->msg, rc, "write header of segment '%s'",
+                              s->name);
+    rc = wk_file_sync(s->f, WK_SYNC_DATA);
+    if (rc != 0)
+        return wk__errmsg_set(&log->msg, rc, "fdatasync segment '%s'",
+                              s->name);
+    return 0;
+}
+
+/* Creates a new preallocated segment file with a FREE header. */
+int
+wk__seg_create(wk_log *log, wk__seg **out)
+{
+    pthread_mutex_lock(&log->mu);
+    uint32_t slot = log->next_slot++;
+    pthread_mutex_unlock(&log->mu);
+    wk__seg *s = wk__seg_new(slot);
+    if (s == NULL)
+        return WK_ENOMEM;
+    int rc;
+    char *path = wk__path_join(log->dir, s->name);
+    if (path == NULL) {
+        rc = WK_ENOMEM;
+        goto out_seg;
+    }
+    s->size = log->o.segment_bytes;
+    rc = wk_vfs_create_prealloc(log->vfs, path, s->size, log->o.zero_fill,
+                                &s->f);
+    if (rc != 0) {
+        wk__errmsg_set(&log->msg, rc, "create segment '%s'", s->name);
+        goto out_path;
+    }
+    rc = wk__seg_resalt(log, s);
+    if (rc != 0)
+        goto out_path;
+    wk__free(path);
+    *out = s;
+    return 0;
+out_path:
+    wk__free(path);
+out_seg:
+    wk__seg_free(s);
+    return rc;
+}
+
+int
+wk__seg_take_ready(wk_log *log, wk__seg **out)
+{
+    if (log->nready == 0) {
+        if (log->poisoned)
+            return log->poisoned;
+        if (log->seg_err) {
+            /* The background thread could not prepare a segment (a failed
+             * create, allocate, write or sync): fail-stop. */
+            return wk__log_poison(log, log->seg_err);
+        }
+        if (log->bg_running && !pthread_equal(pthread_self(), log->bg)) {
+            /* Rotation waits for the background thread; the caller
+             * re-evaluates after this returns. */
+            log->st_rotate_waits++;
+            pthread_cond_signal(&log->bg_cv);
+            pthread_cond_wait(&log->seg_cv, &log->mu);
+            return -EAGAIN;
+        }
+        /* No background thread (read-only or not started): prepare here. */
+        wk__seg *s = NULL;
+        pthread_mutex_unlock(&log->mu);
+        int rc = wk__seg_create(log, &s);
+        pthread_mutex_lock(&log->mu);
+        if (rc != 0)
+            return wk__log_poison(log, rc);
+        *out = s;
+        return 0;
+    }
+    *out = log->ready[0];
+    memmove(log->ready, log->ready + 1, (log->nready - 1) * sizeof *log->ready);
+    log->nready--;
+    pthread_cond_signal(&log->bg_cv);
+    return 0;
+}
+
+/* One unit of background work, or 0 when there is none (mu held). */
+static int
+seg_bg_step(wk_log *log)
+{
+    if (log->nprep > 0 && !log->poisoned) {
+        wk__seg *s = log->prep[--log->nprep];
+        pthread_mutex_unlock(&log->mu);
+        int rc = wk__seg_resalt(log, s);
+        pthread_mutex_lock(&log->mu);
+        if (rc != 0 ||
+            wk__seg_push(&log->ready, &log->nready, &log->capready, s) != 0)
+            wk__seg_free(s); /* stays FREE on disk; re-salted next open */
+        else
+            pthread_cond_broadcast(&log->seg_cv);
+        return 1;
+    }
+    if (log->nready == 0 && log->seg_err == 0 && !log->poisoned &&
+        !log->o.read_only) {
+        wk__seg *s = NULL;
+        pthread_mutex_unlock(&log->mu);
+        int rc = wk__seg_create(log, &s);
+        pthread_mutex_lock(&log->mu);
+        if (rc == 0)
+            rc = wk__seg_push(&log->ready, &log->nready, &log->capready, s);
+        if (rc != 0) {
+            wk__seg_free(s);
+            log->seg_err = rc;
+        }
+        pthread_cond_broadcast(&log->seg_cv);
+        return 1;
+    }
+    if (log->ckpt_req > log->ckpt_done && !log->poisoned) {
+        log->ckpt_done = log->ckpt_req;
+        log->ckpt_running = 1;
+        pthread_mutex_unlock(&log->mu);
+        wk__log_run_checkpoint(log); /* clears ckpt_running */
+        pthread_mutex_lock(&log->mu);
+        return 1;
+    }
+    return 0;
+}
+
+static void *
+seg_bg_main(void *arg)
+{
+    wk_log *log = arg;
+    pthread_mutex_lock(&log->mu);
+    while (!log->bg_stop) {
+        if (!seg_bg_step(log))
+            pthread_cond_wait(&log->bg_cv, &log->mu);
+    }
+    pthread_mutex_unlock(&log->mu);
+    return NULL;
+}
+
+int
+wk__log_bg_start(wk_log *log)
+{
+    int rc = pthread_create(&log->bg, NULL, seg_bg_main, log);
+    if (rc != 0)
+        return -rc;
+    log->bg_running = 1;
+    return 0;
+}
+
+void
+wk__log_bg_stop(wk_log *log)
+{
+    if (!log->bg_running)
+        return;
+    pthread_mutex_lock(&log->mu);
+    log->bg_stop = 1;
+    pthread_cond_broadcast(&log->bg_cv);
+    pthread_mutex_unlock(&log->mu);
+    pthread_join(log->bg, NULL);
+    pthread_mutex_lock(&log->mu);
+    log->bg_running = 0;
+    pthread_mutex_unlock(&log->mu);
+}
