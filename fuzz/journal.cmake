@@ -1,1 +1,3 @@
-wk_add_fuzzer(fuzz_journal fuzz_journal.c)
+if(TARGET wk_journal)
+  wk_add_fuzzer(fuzz_journal fuzz_journal.c)
+endif()

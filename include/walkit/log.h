@@ -237,6 +237,9 @@ typedef struct wk_log_stats {
     uint32_t recycled;       /* segments in the reuse pool */
     uint64_t segment_bytes;
     int poisoned;            /* first I/O error, or 0 */
+    /* Segment rotations that had to wait for the background thread to
+     * prepare a segment (none was ready), since open. */
+    uint64_t rotation_waits;
 } wk_log_stats;
 
 WK_API void wk_log_stats_get(wk_log *log, wk_log_stats *st);

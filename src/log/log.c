@@ -32,15 +32,42 @@
  *         payload u64 stream id, u32 chunk index, data), 3 COMMIT
  *         (completes a streamed entry; payload u64 stream id, u64 total
  *         length, u32 nchunks, then per chunk u32 segment slot, u64 frame
- *         offset, u32 data length).
- *   aux   index of the frame within its batch (group-commit write): the
- *         batch starts at seq - aux.
+ *         offset, u32 data length), 4 SKIP (payload u64 T: the next frame's
+ *         seq is T, not seq + 1; seq < T <= 2^62), 5 CLOSE (clean close;
+ *         no payload). SKIP and CLOSE frames are never entries.
+ *   aux   seq - aux = seq of the first frame of the frame's batch (group-
+ *         commit write), i.e. the index in the batch. Exception: a CLOSE
+ *         frame alone in its batch names the previous batch of its segment,
+ *         so it is no evidence that that batch was durable (damage there
+ *         stays a torn tail, as it would be without the CLOSE).
  *   flags, aux16: 0.
  * An entry's LSN is the FSN of the frame that completes it (FULL or
- * COMMIT): strictly increasing, not dense.
+ * COMMIT): strictly increasing, never reused (also across crashes), not
+ * dense (chunks, SKIP and CLOSE frames use FSNs too).
  *
- * A FRAME IS VALID when its type is 1..3, flags/aux16 are 0, aux < seq,
- * len fits in the file, and the CRC matches with the segment's salt.
+ * A FRAME IS VALID when its type is 1..5, flags/aux16 are 0, aux < seq,
+ * len fits in the file, the CRC matches with the segment's salt, and a
+ * SKIP's target / a CLOSE's empty payload are as above.
+ *
+ * LSNs NEVER REUSED ACROSS RESTARTS. FSNs handed out but not durable all
+ * sit in the LOG_NBUF batch buffers (chunks of streams too), >= 24 bytes a
+ * frame, so there are fewer than LOG_NBUF * (batch_bytes + 24) / 24, which
+ * the cap batch_bytes <= 64 MiB keeps below LOG_SKIP_DELTA = 2^24 (above
+ * the cap: -EINVAL). wk_log_close (not poisoned) writes a CLOSE frame with
+ * the last batch and syncs it. At open, if the last valid frame of the log
+ * is that CLOSE (nothing torn or corrupt, no higher FSN seen anywhere),
+ * the log continues densely: the CLOSE is zeroed and fdatasync'd (before
+ * any LSN is handed out, so a session that crashes with nothing durable
+ * does not find the CLOSE again) and its FSN is the next one. Otherwise (a
+ * crash; a directory that never held a segment or a checkpoint starts at
+ * 1 instead), the open writes and fdatasyncs a SKIP frame at E (the FSN
+ * where the log continues) with T = max(E, highest FSN seen in any valid
+ * frame or header + 1, checkpoint + 1) + 2^24, alone in its batch, before
+ * it returns: so the SKIP is durable before any LSN of the session is
+ * handed out, and every LSN the crashed session can have returned is
+ * below T. A crash that leaves only the SKIP: the next open finds no CLOSE
+ * and skips again from T. (A point-in-time recovery first scans what it
+ * discards for its highest FSN.)
  *
  * WRITE PATH AND DURABILITY: appenders reserve space in the open batch
  * buffer under the mutex, copy outside it; a leader seals the buffer and
@@ -50,16 +77,24 @@
  * moves only after it returns 0, and WK_SYNC appenders are acked in LSN
  * order. One batch is in flight at a time, so after a power cut every
  * batch but the last one written is complete on disk. Segments are created
- * (create_prealloc: create, allocate, zero-fill, fsync file, fsync dir)
- * and given a FREE header (pwrite + fdatasync) by the background thread,
- * never on the commit path. The CHECKPOINT file is made durable
- * (atomic_replace) before any segment it covers is recycled; recycling
- * takes a prefix of the live segments, oldest first, each step durable
- * before the next (header rewritten FREE with a new salt + fdatasync, or
- * unlink + directory fsync), so the ACTIVE segments left on disk are always
- * contiguous. A segment holding chunks of a streamed entry is recycled only
- * together with the segment holding its COMMIT frame. The first failed
- * write or sync poisons the handle (never retried).
+ * (create_prealloc without zero-fill: create, allocate, fsync file, fsync
+ * dir) and given a FREE header (pwrite + fdatasync) by the background
+ * thread, never on the commit path, and are READY at once. With
+ * opts.zero_fill the background thread then zero-fills READY segments in
+ * 1 MiB writes and one final fdatasync, so that commits of slow, sync-heavy
+ * workloads write into written space; the fill pauses while appends are
+ * bulk (the last batch filled half its buffer: the fill would only compete
+ * with them and be overwritten). Rotation takes a READY segment whether its
+ * fill finished or not: it sets the segment's abort flag (no zero write
+ * starts after it) and waits only for the zero write in progress, so no
+ * zero lands after a frame. Recycled segments are written space already. The
+ * CHECKPOINT file is made durable (atomic_replace) before any segment it covers
+ * is recycled; recycling takes a prefix of the live segments, oldest first,
+ * each step durable before the next (header rewritten FREE with a new salt +
+ * fdatasync, or unlink + directory fsync), so the ACTIVE segments left on disk
+ * are always contiguous. A segment holding chunks of a streamed entry is
+ * recycled only together with the segment holding its COMMIT frame. The first
+ * failed write or sync poisons the handle (never retried).
  *
  * RECOVERY (wk__log_recover, log_recover.c)
  *  1. List seg-*.wal. Blank files (all-zero header or shorter than a
@@ -84,7 +119,9 @@
  *       - otherwise (torn frame at X or same-batch frames after it): if a
  *         later segment holds valid frames -> CORRUPTION; else a TORN TAIL.
  *     ACTIVE segments with no valid frame at all (an activation whose
- *     batch never became durable) are freed.
+ *     batch never became durable) are freed. A valid SKIP frame with
+ *     seq == E is accepted and sets E to its target; a CLOSE is accepted
+ *     (E++); neither is handed to recover_fn, readers or iterators.
  *  3. Policies: TOLERATE_TORN_TAIL: torn tail truncated, corruption fails
  *     open. ABSOLUTE: torn tail fails too. POINT_IN_TIME: stop at the first
  *     problem; the rest is discarded. SKIP_CORRUPT: resume at the next
@@ -96,13 +133,16 @@
  *     FSN E. A crash in the middle leaves a state that recovers to the
  *     same result (recovery is idempotent).
  *  Entries with LSN <= the checkpoint are not handed to recover_fn.
- *  Next FSN = max(E, checkpoint + 1).
+ *  5. Next FSN: see "LSNs never reused across restarts" (the CLOSE zeroed
+ *     with the torn region, or the SKIP frame written at E right after).
+ *     Read-only opens: E (the CLOSE's FSN after a clean close).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/byteorder.h"
 #include "io/path.h"
 #include "log/log_internal.h"
 
@@ -156,8 +196,8 @@ log_check_opts(const wk_log_opts *o)
 {
     if (o->segment_bytes < (64u << 10) || o->segment_bytes > (1ull << 40))
         return -EINVAL;
-    if (o->batch_bytes < 4096 || o->batch_bytes > LOG_MAX_FRAME_LEN)
-        return -EINVAL;
+    if (o->batch_bytes < 4096 || o->batch_bytes > LOG_MAX_BATCH)
+        return -EINVAL; /* the cap keeps unsynced FSNs < LOG_SKIP_DELTA */
     if (o->max_entry_bytes == 0 || o->max_entry_bytes > o->batch_bytes)
         return -EINVAL;
     if ((unsigned)o->recovery > WK_RECOVER_SKIP_CORRUPT)
@@ -229,8 +269,7 @@ log_prepare_dir(wk_log *log)
     rc = log->vfs->sync_dir(log->vfs, parent);
     wk__free(parent);
     if (rc != 0)
-        return wk__errmsg_set(&log->msg, rc, "fsync parent of '%s'",
-                              log->dir);
+        return wk__errmsg_set(&log->msg, rc, "fsync parent of '%s'", log->dir);
     return 0;
 }
 
@@ -324,8 +363,7 @@ wk_log_open(const char *dir, const wk_log_opts *opts, wk_log **out,
             wk__seg *s = NULL;
             rc = wk__seg_create(log, &s);
             if (rc == 0) {
-                rc = wk__seg_push(&log->ready, &log->nready, &log->capready,
-                                  s);
+                rc = wk__seg_push(&log->ready, &log->nready, &log->capready, s);
                 if (rc != 0)
                     wk__seg_free(s);
             }
@@ -337,6 +375,17 @@ wk_log_open(const char *dir, const wk_log_opts *opts, wk_log **out,
         }
         if (rc != 0)
             goto out_lock;
+        if (log->skip_to != 0) {
+            /* After a crash: the SKIP frame is durable before any LSN is
+             * handed out (so a crash before this session's first batch
+             * cannot make it hand out the same LSNs again). */
+            uint8_t pl[LOG_SKIP_LEN];
+            wk__put64(pl, log->skip_to);
+            rc = wk__log_append_frame(log, LOG_FT_SKIP, pl, sizeof pl, NULL, 0,
+                                      sizeof pl, WK_SYNC, NULL, NULL, NULL);
+            if (rc != 0)
+                goto out_lock;
+        }
         rc = wk__log_bg_start(log);
         if (rc != 0)
             goto out_lock;
@@ -361,9 +410,22 @@ wk_log_close(wk_log *log)
     if (log == NULL)
         return 0;
     int rc = 0;
+    /* The background thread first (a checkpoint never covers the CLOSE
+     * frame; a zero-fill in progress stops after its chunk). */
+    wk__log_bg_stop(log);
+    if (!log->o.read_only) {
+        /* Flush everything together with a CLOSE frame (one batch when
+         * entries are pending), durably: the next open continues densely
+         * only after a CLOSE that ends the log. Poisoned: no CLOSE (the
+         * next open then jumps its FSNs). */
+        pthread_mutex_lock(&log->mu);
+        int poisoned = log->poisoned;
+        pthread_mutex_unlock(&log->mu);
+        if (!poisoned)
+            rc = wk__log_append_frame(log, LOG_FT_CLOSE, NULL, 0, NULL, 0, 0,
+                                      WK_SYNC, NULL, NULL, NULL);
+    }
     pthread_mutex_lock(&log->mu);
-    if (!log->o.read_only && !log->poisoned && log->next_fsn > 0)
-        rc = wk__log_wait_durable(log, log->next_fsn - 1, NULL);
     log->closing = 1;
     pthread_cond_broadcast(&log->durable_cv);
     pthread_cond_broadcast(&log->ckpt_cv);
@@ -371,7 +433,6 @@ wk_log_close(wk_log *log)
     if (rc == 0 && log->poisoned)
         rc = log->poisoned;
     pthread_mutex_unlock(&log->mu);
-    wk__log_bg_stop(log);
     wk__log_iters_orphan(log);
     if (log->lock != NULL) {
         int urc = log->vfs->unlock_dir(log->vfs, log->lock);
@@ -396,17 +457,25 @@ wk_log_stats_get(wk_log *log, wk_log_stats *st)
     st->bytes = log->st_bytes;
     st->batches = log->st_batches;
     st->syncs = log->st_syncs;
-    st->mean_batch = log->st_batches
-                         ? (double)log->st_entries_batched /
-                               (double)log->st_batches
-                         : 0.0;
+    st->mean_batch = log->st_batches ? (double)log->st_entries_batched /
+                                           (double)log->st_batches
+                                     : 0.0;
     st->durable_lsn = log->durable_fsn;
     st->last_lsn = log->last_lsn;
     st->checkpointed_lsn = log->ckpt_lsn;
     st->checkpoints = log->st_checkpoints;
     st->segments = log->nlive;
     st->recycled = log->nready + log->nprep;
-    st->segment_bytes = log->o.segment_bytes;
+    /* The size of the existing segments (from their headers): the one
+     * being written, else the newest live one, else a ready one. */
+    const wk__seg *sg = log->cur;
+    if (sg == NULL && log->nlive > 0)
+        sg = log->live[log->nlive - 1];
+    if (sg == NULL && log->nready > 0)
+        sg = log->ready[0];
+    st->segment_bytes =
+        sg != NULL && sg->hdr_bytes != 0 ? sg->hdr_bytes : log->o.segment_bytes;
+    st->rotation_waits = log->st_rotate_waits;
     st->poisoned = log->poisoned;
     pthread_mutex_unlock(&log->mu);
 }

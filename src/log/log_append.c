@@ -116,6 +116,14 @@ wk__log_flush_one(wk_log *log)
     s->activated = 1;
     s->state = LOG_SEG_ACTIVE;
     log->durable_fsn = b->last_fsn;
+    log->last_batch_first = b->first_fsn;
+    /* Bulk appends (batches that fill their buffer) pause the background
+     * zero-fill: the segment would be taken before the fill ends, and the
+     * fill only competes with the batches for the disk. */
+    int bulk = b->len >= b->cap / 2;
+    if (log->bulk && !bulk)
+        pthread_cond_signal(&log->bg_cv);
+    log->bulk = bulk;
     s->durable_end = b->off + b->len;
     log->st_batches++;
     log->st_syncs++;
@@ -149,9 +157,8 @@ app_gather(wk_log *log)
     log_buf *b = &log->bufs[log->oseq % LOG_NBUF];
     if (log->sync_waiting > 0 &&
         log->sync_inside - log->sync_waiting + log->sync_transit > 0) {
-        uint64_t bound = 2 * log->last_sync_ns < 400000u
-                             ? 2 * log->last_sync_ns
-                             : 400000u;
+        uint64_t bound =
+            2 * log->last_sync_ns < 400000u ? 2 * log->last_sync_ns : 400000u;
         struct timespec ts;
         app_ts(&ts, app_now_ns() + bound);
         while (log->sync_inside - log->sync_waiting + log->sync_transit > 0 &&
@@ -232,9 +239,10 @@ wk__log_wait_durable(wk_log *log, uint64_t target, log_buf *b)
 /* Reserves n bytes for one frame in the open buffer (mu held); rotates
  * segments and opens buffers as needed. */
 static int
-app_reserve(wk_log *log, size_t n, int entry, log_buf **bout, size_t *boff,
-            uint64_t *fsn, int *sealed)
+app_reserve(wk_log *log, size_t n, uint8_t type, log_buf **bout, size_t *boff,
+            uint64_t *fsn, uint32_t *aux, int *sealed)
 {
+    int waited = 0;
     for (;;) {
         int rc = wk__log_check_writable(log);
         if (rc != 0)
@@ -252,7 +260,7 @@ app_reserve(wk_log *log, size_t n, int entry, log_buf **bout, size_t *boff,
                 continue;
             }
             wk__seg *s = NULL;
-            rc = wk__seg_take_ready(log, &s);
+            rc = wk__seg_take_ready(log, &s, &waited);
             if (rc == -EAGAIN)
                 continue;
             if (rc != 0)
@@ -285,21 +293,38 @@ app_reserve(wk_log *log, size_t n, int entry, log_buf **bout, size_t *boff,
             continue;
         }
         uint64_t f = log->next_fsn++;
+        uint64_t last = f;
+        if (type == LOG_FT_SKIP) {
+            /* The FSNs up to skip_to - 1 are used up by the jump. */
+            log->next_fsn = log->skip_to;
+            last = log->skip_to - 1;
+            log->skip_to = 0;
+        }
         uint64_t off = b->off + b->len;
         if (cur->nidx == 0 ||
             off - cur->idx[cur->nidx - 1].off >= LOG_IDX_EVERY)
             (void)wk__seg_idx_add(cur, f, off); /* best effort: a hint */
         if (b->nframes == 0)
             b->first_fsn = f;
-        b->last_fsn = f;
+        /* aux: seq - aux = first FSN of the frame's batch. A CLOSE frame
+         * alone in its batch names the previous batch of its segment
+         * instead: it adds no evidence that the batch before it was
+         * durable (damage there stays a torn tail, as without it). */
+        *aux = (uint32_t)(f - b->first_fsn);
+        if (type == LOG_FT_CLOSE && b->nframes == 0 &&
+            cur->durable_end > LOG_HDR_BYTES && log->last_batch_first != 0 &&
+            log->last_batch_first >= cur->first_fsn &&
+            f - log->last_batch_first <= UINT32_MAX / 2)
+            *aux = (uint32_t)(f - log->last_batch_first);
+        b->last_fsn = last;
         b->nframes++;
-        if (entry)
+        if (LOG_FT_IS_ENTRY(type))
             b->nentries++;
         *boff = b->len;
         b->len += n;
         b->writers++;
         cur->end = off + n;
-        cur->last_fsn = f;
+        cur->last_fsn = last;
         *bout = b;
         *fsn = f;
         return 0;
@@ -313,10 +338,11 @@ wk__log_append_frame(wk_log *log, uint8_t type, const uint8_t *pre,
                      uint64_t *off_out)
 {
     size_t n = WK__REC_HDR + len;
-    int entry = type != LOG_FT_CHUNK;
+    int entry = LOG_FT_IS_ENTRY(type);
     log_buf *b = NULL;
     size_t boff = 0;
     uint64_t fsn = 0;
+    uint32_t aux = 0;
     int sealed = 0;
 
     int sync = (flags & WK_SYNC) != 0;
@@ -326,7 +352,7 @@ wk__log_append_frame(wk_log *log, uint8_t type, const uint8_t *pre,
         if (log->sync_transit > 0)
             log->sync_transit--;
     }
-    int rc = app_reserve(log, n, entry, &b, &boff, &fsn, &sealed);
+    int rc = app_reserve(log, n, type, &b, &boff, &fsn, &aux, &sealed);
     if (rc != 0) {
         if (sync && --log->sync_inside <= log->sync_waiting)
             pthread_cond_signal(&log->gather_cv);
@@ -335,7 +361,6 @@ wk__log_append_frame(wk_log *log, uint8_t type, const uint8_t *pre,
     }
     wk__seg *seg = b->seg;
     uint64_t off = b->off + boff;
-    uint32_t aux = (uint32_t)(fsn - b->first_fsn);
     if (entry) {
         if (fsn > log->last_lsn)
             log->last_lsn = fsn;

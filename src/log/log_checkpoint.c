@@ -79,8 +79,7 @@ ckp_recycle(wk_log *log, wk__seg **segs, uint32_t n)
             int rc = wk__seg_resalt(log, s);
             pthread_mutex_lock(&log->mu);
             if (rc == 0)
-                rc = wk__seg_push(&log->ready, &log->nready, &log->capready,
-                                  s);
+                rc = wk__seg_push(&log->ready, &log->nready, &log->capready, s);
             if (rc == 0)
                 pthread_cond_broadcast(&log->seg_cv);
             pthread_mutex_unlock(&log->mu);

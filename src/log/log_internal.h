@@ -10,8 +10,8 @@
 #include "common/record.h"
 #include "walkit/log.h"
 
-#define LOG_HDR_BYTES 4096u     /* segment header block */
-#define LOG_HDR_USED 48u        /* encoded header fields */
+#define LOG_HDR_BYTES 4096u /* segment header block */
+#define LOG_HDR_USED 48u    /* encoded header fields */
 #define LOG_FORMAT_VERSION 1u
 #define LOG_SEG_MAGIC "WKLOGSEG"
 #define LOG_CKP_MAGIC "WKLOGCKP"
@@ -24,15 +24,27 @@
 #define LOG_FT_FULL 1u   /* a whole entry */
 #define LOG_FT_CHUNK 2u  /* part of a streamed entry */
 #define LOG_FT_COMMIT 3u /* completes a streamed entry */
+#define LOG_FT_SKIP 4u   /* FSN jump after a crash: payload u64 next FSN */
+#define LOG_FT_CLOSE 5u  /* clean close marker: no payload */
+#define LOG_FT_MAX LOG_FT_CLOSE
+/* Frames that are entries (or complete one): handed to readers. */
+#define LOG_FT_IS_ENTRY(t) ((t) == LOG_FT_FULL || (t) == LOG_FT_COMMIT)
 
 #define LOG_CHUNK_HDR 12u  /* u64 stream id, u32 chunk index */
 #define LOG_COMMIT_HDR 20u /* u64 stream id, u64 total, u32 nchunks */
 #define LOG_COMMIT_REF 16u /* u32 slot, u64 offset, u32 length */
 
-#define LOG_IDX_EVERY (64u * 1024u) /* sparse index granularity */
-#define LOG_NBUF 3                  /* group-commit buffers */
+#define LOG_IDX_EVERY (64u * 1024u)  /* sparse index granularity */
+#define LOG_NBUF 3                   /* group-commit buffers */
 #define LOG_MAX_FRAME_LEN (1u << 30) /* absolute cap on a frame's len */
 #define LOG_MAX_FSN (1ull << 62)     /* larger on disk: corrupt */
+/* FSN jump of a SKIP frame. Bounds the FSNs handed out but not durable at
+ * any moment: they all sit in the LOG_NBUF batch buffers, >= 24 bytes per
+ * frame, so LOG_NBUF * (LOG_MAX_BATCH + 24) / 24 < LOG_SKIP_DELTA. */
+#define LOG_SKIP_DELTA (1ull << 24)
+#define LOG_MAX_BATCH (64u << 20) /* cap on opts.batch_bytes */
+#define LOG_SKIP_LEN 8u
+#define LOG_FILL_CHUNK (1u << 20) /* lazy zero-fill write size */
 
 /* One sparse index point: frame seq at byte offset off. */
 typedef struct log_idx {
@@ -44,9 +56,9 @@ typedef struct log_idx {
  * protected by the log's mutex. */
 typedef struct wk__seg {
     uint32_t slot;
-    char name[32];        /* "seg-000001.wal" */
+    char name[32]; /* "seg-000001.wal" */
     wk_file *f;
-    uint64_t size;        /* file size (bytes) */
+    uint64_t size; /* file size (bytes) */
     uint64_t salt;
     uint32_t salt_crc;
     uint32_t state;       /* LOG_SEG_FREE / LOG_SEG_ACTIVE (as on disk) */
@@ -57,7 +69,15 @@ typedef struct wk__seg {
     uint64_t max_needed;  /* (mu) highest LSN whose entry needs this seg */
     int pins;             /* (mu) readers and open streams */
     int activated;        /* (mu) ACTIVE header on disk (or in flight) */
-    log_idx *idx;         /* (mu) sparse index, ascending */
+    uint64_t hdr_bytes;   /* segment size as its header says */
+    /* Lazy zero-fill of a new segment by the background thread (mu):
+     * fill_off = next offset to zero (0: not wanted; size: done);
+     * filling = a zero write is in progress (a taker waits for it);
+     * fill_abort = taken for frames: no zero write may start any more. */
+    uint64_t fill_off;
+    int filling;
+    int fill_abort;
+    log_idx *idx; /* (mu) sparse index, ascending */
     uint32_t nidx, capidx;
 } wk__seg;
 
@@ -69,7 +89,7 @@ typedef struct log_buf {
     size_t cap;
     size_t len;
     int state;
-    int writers;        /* appenders still copying into it */
+    int writers; /* appenders still copying into it */
     wk__seg *seg;
     uint64_t off;
     uint64_t first_fsn; /* 0 while empty */
@@ -86,8 +106,8 @@ typedef struct wk__scan {
     uint32_t salt_crc;
     uint8_t *buf;
     size_t cap;
-    uint64_t woff;  /* file offset of buf[0] */
-    size_t wvalid;  /* bytes of buf known valid */
+    uint64_t woff; /* file offset of buf[0] */
+    size_t wvalid; /* bytes of buf known valid */
 } wk__scan;
 
 /* A streamed entry's chunk as referenced by its COMMIT frame. */
@@ -126,14 +146,17 @@ struct wk_log {
     int iter_busy;             /* threads inside wk_log_iter_next */
 
     uint64_t next_fsn;
+    uint64_t skip_to;          /* open: the SKIP frame to write jumps to this */
+    uint64_t last_batch_first; /* first FSN of the last written batch */
+    int bulk; /* the last batch filled half its buffer: no zero-fill */
     uint64_t last_lsn;
     uint64_t durable_fsn;
     int poisoned;
     int closing;
     int leader;
-    int sync_inside;  /* WK_SYNC appenders inside an append call */
-    int sync_waiting; /* ... of which waiting for durability */
-    int sync_transit; /* acked WK_SYNC appenders not yet back */
+    int sync_inside;       /* WK_SYNC appenders inside an append call */
+    int sync_waiting;      /* ... of which waiting for durability */
+    int sync_transit;      /* acked WK_SYNC appenders not yet back */
     uint64_t last_sync_ns; /* duration of the last batch write+sync */
     int bg_stop;
     int bg_running;
@@ -145,21 +168,21 @@ struct wk_log {
 
     wk__seg **live; /* ascending first_fsn; the last is the write target */
     uint32_t nlive, caplive;
-    wk__seg *cur;   /* segment receiving frames (NULL: rotate first) */
+    wk__seg *cur;    /* segment receiving frames (NULL: rotate first) */
     wk__seg **ready; /* FREE, salted, synced: ready to activate */
     uint32_t nready, capready;
-    wk__seg **prep;  /* FREE segments to re-salt before reuse */
+    wk__seg **prep; /* FREE segments to re-salt before reuse */
     uint32_t nprep, capprep;
     uint32_t next_slot;
     int seg_err; /* last failure preparing a segment (bg thread) */
 
     /* checkpoint */
     uint64_t ckpt_lsn;
-    uint64_t ckpt_req;      /* requests made */
-    uint64_t ckpt_done;     /* requests served */
+    uint64_t ckpt_req;  /* requests made */
+    uint64_t ckpt_done; /* requests served */
     int ckpt_err;
     int ckpt_running;
-    uint64_t ckpt_gen;      /* checkpoint runs finished */
+    uint64_t ckpt_gen; /* checkpoint runs finished */
     uint64_t bytes_since_ckpt;
 
     /* stats */
@@ -173,13 +196,12 @@ int wk__log_check_writable(wk_log *log); /* mu held */
 
 /* log_segment.c */
 void wk__seg_name(char *buf, size_t len, uint32_t slot);
-void wk__seg_encode_header(const wk__seg *s, uint32_t state,
-                           uint64_t first_fsn, uint8_t *hdr);
+void wk__seg_encode_header(const wk__seg *s, uint32_t state, uint64_t first_fsn,
+                           uint8_t *hdr);
 /* Decodes a header block; 0, WK_EFORMAT (version), WK_ECORRUPT, or 1 for
  * an all-zero block (a blank file). */
-int wk__seg_decode_header(const uint8_t *hdr, uint32_t *state,
-                          uint64_t *salt, uint64_t *first_fsn,
-                          uint64_t *seg_bytes);
+int wk__seg_decode_header(const uint8_t *hdr, uint32_t *state, uint64_t *salt,
+                          uint64_t *first_fsn, uint64_t *seg_bytes);
 wk__seg *wk__seg_new(uint32_t slot);
 void wk__seg_free(wk__seg *s);
 int wk__seg_idx_add(wk__seg *s, uint64_t fsn, uint64_t off);
@@ -189,9 +211,19 @@ int wk__seg_idx_find(const wk__seg *s, uint64_t target, log_idx *out);
 int wk__seg_resalt(wk_log *log, wk__seg *s);
 int wk__seg_create(wk_log *log, wk__seg **out);
 int wk__seg_push(wk__seg ***arr, uint32_t *n, uint32_t *cap, wk__seg *s);
-/* Takes a ready segment (mu held; may wait). */
-int wk__seg_take_ready(wk_log *log, wk__seg **out);
+/* Takes a ready segment (mu held; may wait: then -EAGAIN, the caller
+ * re-evaluates; a wait for a segment to be prepared is counted in
+ * st_rotate_waits once per rotation, *waited (0 at first) remembering it).
+ * Aborts its lazy zero-fill, waiting only for the zero write in progress. */
+int wk__seg_take_ready(wk_log *log, wk__seg **out, int *waited);
 int wk__log_bg_start(wk_log *log);
+/* Test hook, NULL (the default) in production: called by the background
+ * thread (mu not held) right before each zero-fill write, already marked
+ * in progress (LOG_HOOK_FILL: the segment and range), and before it
+ * creates a segment (LOG_HOOK_CREATE: s NULL). */
+enum { LOG_HOOK_FILL = 1, LOG_HOOK_CREATE = 2 };
+extern void (*wk__log_bg_hook)(int what, wk_log *log, wk__seg *s, uint64_t off,
+                               uint64_t len);
 void wk__log_bg_stop(wk_log *log);
 /* Index in log->live of the segment holding fsn, or -1 (mu held). */
 int wk__seg_find_live(wk_log *log, uint64_t fsn);

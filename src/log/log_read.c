@@ -200,14 +200,15 @@ wk_log_read(wk_log *log, uint64_t lsn,
                 }
             }
             rc = wk__scan_frame(&sc, off, limit, &r, &fr);
-            if (rc == WK_ECORRUPT || rc == -EAGAIN || (rc == 0 && r.seq > lsn)) {
+            if (rc == WK_ECORRUPT || rc == -EAGAIN ||
+                (rc == 0 && r.seq > lsn)) {
                 rc = WK_ENOTFOUND;
                 break;
             }
             if (rc != 0)
                 break;
             if (r.seq == lsn) {
-                if (r.type == LOG_FT_CHUNK) {
+                if (!LOG_FT_IS_ENTRY(r.type)) { /* chunk, SKIP, CLOSE */
                     rc = WK_ENOTFOUND;
                     break;
                 }
@@ -443,7 +444,7 @@ wk_log_iter_next(wk_log_iter *it, wk_log_entry *e, int timeout_ms)
         if (rc != 0)
             break;
         it->off += WK__REC_HDR + (uint64_t)r.len;
-        if (r.seq < it->pos || r.type == LOG_FT_CHUNK) {
+        if (r.seq < it->pos || !LOG_FT_IS_ENTRY(r.type)) {
             if (r.seq >= it->pos)
                 it->pos = r.seq + 1;
             continue;

@@ -26,7 +26,7 @@ typedef struct rec_ctx {
     wk__seg **act; /* ACTIVE segments, ascending first_fsn */
     uint32_t nact, capact;
     uint8_t *discard; /* per act[]: 1 = to be freed */
-    wk__seg **freel; /* FREE segments */
+    wk__seg **freel;  /* FREE segments */
     uint32_t nfree, capfree;
     char **blank; /* blank files to remove */
     uint32_t nblank, capblank;
@@ -38,7 +38,13 @@ typedef struct rec_ctx {
     uint64_t ckpt;
     uint64_t E;          /* next expected FSN */
     uint64_t last_valid; /* last valid frame's FSN */
+    uint64_t max_seen;   /* highest FSN any valid frame or header used */
     int first_err;
+    /* The last accepted frame (a CLOSE there means a clean close). */
+    uint8_t last_type;
+    wk__seg *last_seg;
+    uint64_t last_off;
+    uint64_t last_batch; /* its seq - aux (the last non-CLOSE one's) */
 
     wk__seg *zseg; /* zero [zfrom, zto) of zseg */
     uint64_t zfrom, zto;
@@ -175,7 +181,7 @@ rec_load(rec_ctx *c, uint32_t slot)
         h = wk__seg_decode_header(hdr, &state, &salt, &first, &segb);
     }
     if (h == 0 && state == LOG_SEG_FREE && s->size != c->o->segment_bytes)
-        h = 1; /* a pooled segment of another size: remove, do not reuse */
+        h = 1;    /* a pooled segment of another size: remove, do not reuse */
     if (h == 1) { /* blank: a creation that did not finish */
         if (c->rw) {
             rc = rec_str_push(&c->blank, &c->nblank, &c->capblank, path);
@@ -206,12 +212,16 @@ rec_load(rec_ctx *c, uint32_t slot)
     s->salt = salt;
     s->salt_crc = wk__rec_salt_crc(salt);
     s->state = state;
+    s->hdr_bytes = segb;
     if (state == LOG_SEG_FREE)
         return wk__seg_push(&c->freel, &c->nfree, &c->capfree, s) == 0
                    ? 0
                    : (wk__seg_free(s), WK_ENOMEM);
     s->first_fsn = first;
+    s->hdr_bytes = segb;
     s->activated = 1;
+    if (first > c->max_seen)
+        c->max_seen = first; /* an activation may have handed it out */
     rc = wk__seg_push(&c->act, &c->nact, &c->capact, s);
     if (rc != 0)
         goto out_seg;
@@ -221,6 +231,17 @@ out_path:
 out_seg:
     wk__seg_free(s);
     return rc;
+}
+
+/* Notes the FSNs a valid frame used (a SKIP uses up to its target - 1). */
+static void
+rec_seen(rec_ctx *c, const wk__rec *r, const uint8_t *frame)
+{
+    uint64_t top = r->seq;
+    if (r->type == LOG_FT_SKIP)
+        top = wk__get64(frame + WK__REC_HDR) - 1;
+    if (top > c->max_seen)
+        c->max_seen = top;
 }
 
 /* Finds the first valid frame at or after from in s with seq >= min_seq.
@@ -244,7 +265,8 @@ rec_find_valid(rec_ctx *c, wk__seg *s, uint64_t from, uint64_t min_seq,
         size_t last = chunk - WK__REC_HDR;
         for (size_t i = 0; i <= last; i++) {
             const uint8_t *q = p + i;
-            if ((unsigned)q[4] - 1u > 2u || (q[5] | q[6] | q[7]) != 0)
+            if ((unsigned)q[4] - 1u > LOG_FT_MAX - 1u ||
+                (q[5] | q[6] | q[7]) != 0)
                 continue;
             uint64_t seq = wk__get64(q + 16);
             uint32_t aux = wk__get32(q + 12);
@@ -256,6 +278,7 @@ rec_find_valid(rec_ctx *c, wk__seg *s, uint64_t from, uint64_t min_seq,
             const uint8_t *fr = NULL;
             rc = wk__scan_frame(&c->sc3, off + i, s->size, &rr, &fr);
             if (rc == 0) {
+                rec_seen(c, &rr, fr);
                 *r = rr;
                 *at = off + i;
                 return 1;
@@ -379,7 +402,7 @@ rec_walk(rec_ctx *c, uint32_t k, uint64_t off, uint64_t *x, int *torn_cand,
         if (rc != 0 || r.seq != c->E) {
             *x = off;
             *torn_cand = r.seq == c->E && r.type >= LOG_FT_FULL &&
-                         r.type <= LOG_FT_COMMIT &&
+                         r.type <= LOG_FT_MAX &&
                          (rc == WK_ECORRUPT || rc == -EAGAIN);
             uint64_t room = s->size - off;
             uint64_t need = WK__REC_HDR + (uint64_t)r.len;
@@ -422,16 +445,26 @@ rec_walk(rec_ctx *c, uint32_t k, uint64_t off, uint64_t *x, int *torn_cand,
             lastidx = off;
             have_idx = 1;
         }
-        if (r.type != LOG_FT_CHUNK) {
+        if (LOG_FT_IS_ENTRY(r.type)) {
             rc = rec_deliver(c, &r, fr);
             if (rc != 0)
                 return rc;
+            c->rep->last_lsn = r.seq;
         }
-        c->rep->last_lsn = r.type != LOG_FT_CHUNK ? r.seq : c->rep->last_lsn;
+        rec_seen(c, &r, fr);
+        c->last_type = r.type;
+        c->last_seg = s;
+        c->last_off = off;
+        if (r.type != LOG_FT_CLOSE)
+            c->last_batch = r.seq - r.aux;
         off += WK__REC_HDR + (uint64_t)r.len;
         c->E++;
         c->last_valid = r.seq;
         s->last_fsn = r.seq;
+        if (r.type == LOG_FT_SKIP) { /* the FSNs jump (validated) */
+            c->E = wk__get64(fr + WK__REC_HDR);
+            s->last_fsn = c->E - 1;
+        }
         s->end = off;
         s->durable_end = off;
     }
@@ -441,8 +474,7 @@ rec_walk(rec_ctx *c, uint32_t k, uint64_t off, uint64_t *x, int *torn_cand,
  * valid frame in *r at *at), marking empty ones between for discard.
  * Returns 1 found, 0 none, <0 error. */
 static int
-rec_next_nonempty(rec_ctx *c, uint32_t k, uint32_t *j, wk__rec *r,
-                  uint64_t *at)
+rec_next_nonempty(rec_ctx *c, uint32_t k, uint32_t *j, wk__rec *r, uint64_t *at)
 {
     for (uint32_t i = k + 1; i < c->nact; i++) {
         wk__seg *s = c->act[i];
@@ -481,8 +513,7 @@ rec_scan(rec_ctx *c)
                    (k == 0 && s->first_fsn > c->ckpt + 1)) {
             wk__rec r;
             uint64_t at = 0;
-            int rc = rec_find_valid(c, s, LOG_HDR_BYTES, s->first_fsn, &r,
-                                    &at);
+            int rc = rec_find_valid(c, s, LOG_HDR_BYTES, s->first_fsn, &r, &at);
             if (rc < 0)
                 return rc;
             if (rc == 0) { /* empty: an activation that never completed */
@@ -502,9 +533,8 @@ rec_scan(rec_ctx *c)
             off = at;
             c->E = r.seq;
         }
-        if (c->log != NULL &&
-            wk__seg_push(&c->log->live, &c->log->nlive, &c->log->caplive,
-                         s) != 0)
+        if (c->log != NULL && wk__seg_push(&c->log->live, &c->log->nlive,
+                                           &c->log->caplive, s) != 0)
             return WK_ENOMEM;
         c->nlive++;
         s->end = off;
@@ -603,13 +633,29 @@ rec_scan(rec_ctx *c)
     return 0;
 }
 
+/* Raises c->max_seen over every valid frame in [from, end) of s: what a
+ * point-in-time recovery discards may hold FSNs handed out long ago. */
+static int
+rec_scan_max(rec_ctx *c, wk__seg *s, uint64_t from)
+{
+    for (;;) {
+        wk__rec r;
+        uint64_t at = 0;
+        int rc = rec_find_valid(c, s, from, 1, &r, &at);
+        if (rc <= 0)
+            return rc;
+        from = at + WK__REC_HDR + r.len;
+    }
+}
+
 /* Writes zeros over [from, to) of s and syncs. */
 static int
 rec_zero(rec_ctx *c, wk__seg *s, uint64_t from, uint64_t to)
 {
     static const uint8_t zeros[64 * 1024];
     while (from < to) {
-        size_t n = to - from < sizeof zeros ? (size_t)(to - from) : sizeof zeros;
+        size_t n =
+            to - from < sizeof zeros ? (size_t)(to - from) : sizeof zeros;
         int rc = wk_file_pwrite(s->f, zeros, n, from);
         if (rc != 0)
             return wk__errmsg_set(&c->log->msg, rc, "truncate segment '%s'",
@@ -688,8 +734,8 @@ rec_ctx_free(rec_ctx *c, int keep)
 }
 
 int
-wk__log_recover(wk_log *log, wk_vfs *vfs, const char *dir,
-                const wk_log_opts *o, wk_log_report *rep)
+wk__log_recover(wk_log *log, wk_vfs *vfs, const char *dir, const wk_log_opts *o,
+                wk_log_report *rep)
 {
     rec_ctx c;
     memset(&c, 0, sizeof c);
@@ -758,15 +804,67 @@ wk__log_recover(wk_log *log, wk_vfs *vfs, const char *dir,
         rc = c.first_err;
         goto out;
     }
-    if (c.rw) {
-        rc = rec_apply(&c);
-        if (rc != 0)
-            goto out;
-    }
     /* Hand the results to the log. */
     uint64_t next = c.E > c.ckpt + 1 ? c.E : c.ckpt + 1;
     if (c.nact == 0 || c.nlive == 0)
         next = c.last_valid + 1 > c.ckpt + 1 ? c.last_valid + 1 : c.ckpt + 1;
+    if (!c.rw && c.last_type == LOG_FT_CLOSE && c.E == c.last_valid + 1 &&
+        c.E == next)
+        next = c.last_valid; /* as a read-write open would continue */
+    if (c.rw) {
+        /* FSNs are never reused (LSN uniqueness across restarts). The
+         * log continues densely only after a clean close (a CLOSE frame
+         * ends it: it is invalidated here, durably, and its FSN is the next
+         * one) or in a directory that never held a segment; otherwise the
+         * first frame of this session is a SKIP at E jumping past every
+         * FSN the crashed session can have handed out (see log.c). */
+        for (uint32_t k = 0; c.policy == WK_RECOVER_POINT_IN_TIME && k < c.nact;
+             k++) {
+            if (c.act[k] != NULL && (c.discard[k] || c.act[k] == c.zseg)) {
+                rc = rec_scan_max(&c, c.act[k],
+                                  c.discard[k] ? LOG_HDR_BYTES : c.zfrom);
+                if (rc != 0)
+                    goto out;
+            }
+        }
+        if (c.nlive == 0) {
+            c.E = c.ckpt + 1; /* a new segment starts at first_fsn E */
+            if (c.max_seen < c.ckpt)
+                c.max_seen = c.ckpt;
+        }
+        int clean = c.last_type == LOG_FT_CLOSE && c.zseg == NULL &&
+                    rep->corruptions == 0 && c.nlive > 0 &&
+                    c.last_seg == log->live[log->nlive - 1] &&
+                    c.E == c.last_valid + 1 && c.max_seen == c.last_valid;
+        if (clean) {
+            c.zseg = c.last_seg;
+            c.zfrom = c.last_off;
+            c.zto = c.last_off + WK__REC_HDR;
+            c.E = c.last_valid; /* the CLOSE's FSN is reused */
+            c.last_seg->last_fsn = c.E > c.last_seg->first_fsn ? c.E - 1 : 0;
+            c.max_seen = c.E - 1;
+        }
+        int fresh = l.n == 0 && c.ckpt == 0;
+        uint64_t base = c.E;
+        if (c.max_seen + 1 > base)
+            base = c.max_seen + 1;
+        if (c.ckpt + 1 > base)
+            base = c.ckpt + 1;
+        next = c.E;
+        if (!fresh && (!clean || base != c.E)) {
+            if (base > LOG_MAX_FSN - LOG_SKIP_DELTA) {
+                rc = WK_ECORRUPT;
+                wk__errmsg_set(&log->msg, rc,
+                               "recover log '%s': FSNs exhausted", dir);
+                goto out;
+            }
+            log->skip_to = base + LOG_SKIP_DELTA;
+        }
+        log->last_batch_first = c.last_batch;
+        rc = rec_apply(&c);
+        if (rc != 0)
+            goto out;
+    }
     log->next_fsn = next;
     log->durable_fsn = next - 1;
     log->last_lsn = rep->last_lsn;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/byteorder.h"
 #include "log/log_internal.h"
 
 int
@@ -81,7 +82,7 @@ wk__scan_frame(wk__scan *sc, uint64_t off, uint64_t limit, wk__rec *r,
     if (rc != 0)
         return rc;
     wk__rec_peek(p, r);
-    if (r->type < LOG_FT_FULL || r->type > LOG_FT_COMMIT ||
+    if (r->type < LOG_FT_FULL || r->type > LOG_FT_MAX ||
         r->len > LOG_MAX_FRAME_LEN)
         return WK_ECORRUPT;
     if ((uint64_t)r->len > limit - off - WK__REC_HDR)
@@ -89,12 +90,19 @@ wk__scan_frame(wk__scan *sc, uint64_t off, uint64_t limit, wk__rec *r,
     rc = wk__scan_need(sc, off, WK__REC_HDR + (size_t)r->len, limit, &p);
     if (rc != 0)
         return rc;
-    rc = wk__rec_check(p, WK__REC_HDR + (size_t)r->len, sc->salt_crc, r->len,
-                       r);
+    rc =
+        wk__rec_check(p, WK__REC_HDR + (size_t)r->len, sc->salt_crc, r->len, r);
     if (rc != 0)
         return rc == -EAGAIN ? -EAGAIN : WK_ECORRUPT;
     if (r->flags != 0 || r->aux16 != 0 || r->aux >= r->seq)
         return WK_ECORRUPT;
+    if (r->type == LOG_FT_CLOSE && r->len != 0)
+        return WK_ECORRUPT;
+    if (r->type == LOG_FT_SKIP) {
+        uint64_t to = r->len == LOG_SKIP_LEN ? wk__get64(p + WK__REC_HDR) : 0;
+        if (to <= r->seq || to > LOG_MAX_FSN)
+            return WK_ECORRUPT;
+    }
     *frame = p;
     return 0;
 }

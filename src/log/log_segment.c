@@ -170,6 +170,8 @@ wk__seg_resalt(wk_log *log, wk__seg *s)
     s->max_needed = 0;
     s->activated = 0;
     s->nidx = 0;
+    s->fill_off = 0; /* recycled: written space already */
+    s->fill_abort = 0;
     wk__seg_encode_header(s, LOG_SEG_FREE, 0, hdr);
     rc = wk_file_pwrite(s->f, hdr, sizeof hdr, 0);
     if (rc != 0)
@@ -177,8 +179,7 @@ wk__seg_resalt(wk_log *log, wk__seg *s)
                               s->name);
     rc = wk_file_sync(s->f, WK_SYNC_DATA);
     if (rc != 0)
-        return wk__errmsg_set(&log->msg, rc, "fdatasync segment '%s'",
-                              s->name);
+        return wk__errmsg_set(&log->msg, rc, "fdatasync segment '%s'", s->name);
     return 0;
 }
 
@@ -199,8 +200,11 @@ wk__seg_create(wk_log *log, wk__seg **out)
         goto out_seg;
     }
     s->size = log->o.segment_bytes;
-    rc = wk_vfs_create_prealloc(log->vfs, path, s->size, log->o.zero_fill,
-                                &s->f);
+    s->hdr_bytes = s->size;
+    /* Allocated and durable, not zero-filled: ready at once. The zeros
+     * (opts.zero_fill) are written later by the background thread, while
+     * no appender needs the segment (seg_bg_fill). */
+    rc = wk_vfs_create_prealloc(log->vfs, path, s->size, 0, &s->f);
     if (rc != 0) {
         wk__errmsg_set(&log->msg, rc, "create segment '%s'", s->name);
         goto out_path;
@@ -208,6 +212,8 @@ wk__seg_create(wk_log *log, wk__seg **out)
     rc = wk__seg_resalt(log, s);
     if (rc != 0)
         goto out_path;
+    if (log->o.zero_fill)
+        s->fill_off = LOG_HDR_BYTES;
     wk__free(path);
     *out = s;
     return 0;
@@ -219,7 +225,7 @@ out_seg:
 }
 
 int
-wk__seg_take_ready(wk_log *log, wk__seg **out)
+wk__seg_take_ready(wk_log *log, wk__seg **out, int *waited)
 {
     if (log->nready == 0) {
         if (log->poisoned)
@@ -232,7 +238,10 @@ wk__seg_take_ready(wk_log *log, wk__seg **out)
         if (log->bg_running && !pthread_equal(pthread_self(), log->bg)) {
             /* Rotation waits for the background thread; the caller
              * re-evaluates after this returns. */
-            log->st_rotate_waits++;
+            if (*waited == 0) { /* counted once per rotation */
+                *waited = 1;
+                log->st_rotate_waits++;
+            }
             pthread_cond_signal(&log->bg_cv);
             pthread_cond_wait(&log->seg_cv, &log->mu);
             return -EAGAIN;
@@ -244,14 +253,76 @@ wk__seg_take_ready(wk_log *log, wk__seg **out)
         pthread_mutex_lock(&log->mu);
         if (rc != 0)
             return wk__log_poison(log, rc);
+        s->fill_off = 0; /* needed now: no zero-fill */
         *out = s;
         return 0;
     }
-    *out = log->ready[0];
+    wk__seg *s = log->ready[0];
+    /* Abort its zero-fill: no zero write starts from now on; wait only for
+     * the one in progress (never for the whole fill), so no zero lands
+     * after a frame was written. The segment stays first in the ready list
+     * meanwhile; the caller re-evaluates. */
+    s->fill_abort = 1;
+    if (s->filling) {
+        pthread_cond_wait(&log->seg_cv, &log->mu);
+        return -EAGAIN;
+    }
+    *out = s;
     memmove(log->ready, log->ready + 1, (log->nready - 1) * sizeof *log->ready);
     log->nready--;
     pthread_cond_signal(&log->bg_cv);
     return 0;
+}
+
+void (*wk__log_bg_hook)(int what, wk_log *log, wk__seg *s, uint64_t off,
+                        uint64_t len);
+
+/* Zero-fills one chunk of a ready segment that wants it, or syncs it once
+ * filled (mu held; dropped around the I/O). 1 if it did something. */
+static int
+seg_bg_fill(wk_log *log)
+{
+    static const uint8_t zeros[LOG_FILL_CHUNK];
+    wk__seg *s = NULL;
+    if (log->bulk)
+        return 0; /* resumed (bg_cv) after the first smaller batch */
+    for (uint32_t i = 0; i < log->nready; i++) {
+        wk__seg *r = log->ready[i];
+        if (r->fill_off != 0 && r->fill_off < r->size && !r->fill_abort) {
+            s = r;
+            break;
+        }
+    }
+    if (s == NULL)
+        return 0;
+    uint64_t off = s->fill_off;
+    size_t n =
+        s->size - off < sizeof zeros ? (size_t)(s->size - off) : sizeof zeros;
+    s->filling = 1;
+    pthread_mutex_unlock(&log->mu);
+    if (wk__log_bg_hook != NULL)
+        wk__log_bg_hook(LOG_HOOK_FILL, log, s, off, n);
+    int rc = wk_file_pwrite(s->f, zeros, n, off);
+    pthread_mutex_lock(&log->mu);
+    s->filling = 0;
+    pthread_cond_broadcast(&log->seg_cv);
+    if (rc == 0) {
+        s->fill_off = off + n;
+        if (s->fill_off == s->size && !s->fill_abort) {
+            /* One fdatasync for the whole fill. A taker does not wait for
+             * it (every zero write has completed: none can land later). */
+            pthread_mutex_unlock(&log->mu);
+            rc = wk_file_sync(s->f, WK_SYNC_DATA);
+            pthread_mutex_lock(&log->mu);
+        }
+    }
+    if (rc != 0) {
+        /* Fail-stop: a failed write/sync of the file frames go to. */
+        wk__errmsg_set(&log->msg, rc, "zero-fill segment '%s'", s->name);
+        s->fill_off = s->size;
+        wk__log_poison(log, rc);
+    }
+    return 1;
 }
 
 /* One unit of background work, or 0 when there is none (mu held). */
@@ -274,6 +345,8 @@ seg_bg_step(wk_log *log)
         !log->o.read_only) {
         wk__seg *s = NULL;
         pthread_mutex_unlock(&log->mu);
+        if (wk__log_bg_hook != NULL)
+            wk__log_bg_hook(LOG_HOOK_CREATE, log, NULL, 0, 0);
         int rc = wk__seg_create(log, &s);
         pthread_mutex_lock(&log->mu);
         if (rc == 0)
@@ -293,6 +366,8 @@ seg_bg_step(wk_log *log)
         pthread_mutex_lock(&log->mu);
         return 1;
     }
+    if (!log->poisoned && !log->bg_stop)
+        return seg_bg_fill(log);
     return 0;
 }
 

@@ -234,7 +234,7 @@ loop_child(loop_state *ls)
     const wko_scenario *sc = ls->sc;
     int stride = sc->stride > 0 ? sc->stride : 1;
     if (wkt_quick())
-        stride = sc->quick_stride > 0 ? sc->quick_stride : 4 * stride;
+        stride = sc->quick_stride > 0 ? sc->quick_stride : 6 * stride;
     const char *only = getenv("WKO_SCENARIO");
     int64_t point = -1, pol = -1;
     if (only != NULL && *only != '\0') {

@@ -342,12 +342,21 @@ wko_checkpoint_fn(void *arg, wk_log_iter *it, uint64_t upto)
     wko_reclist got = {0};
     uint64_t prev = 0;
     int rc;
+    pthread_mutex_lock(&r->mu);
+    uint64_t call = r->ckpt_calls++;
+    pthread_mutex_unlock(&r->mu);
+    int fail = r->sc->ckpt_fail_every > 0 &&
+               call % (uint64_t)r->sc->ckpt_fail_every == 0;
     for (;;) {
         wk_log_entry e;
         rc = wk_log_iter_next(it, &e, 0);
         if (rc == WK_ENOTFOUND) {
             rc = 0;
             break;
+        }
+        if (fail && got.n > 0) {
+            rc = -EIO; /* the user's store failed part-way */
+            goto out;
         }
         if (rc != 0) {
             if (!wk_sim_frozen(r->sim) && !wk_sim_fault_fired(r->sim))
@@ -413,6 +422,8 @@ wko_opts(wko_run *r, wk_log_opts *o)
     o->max_batch_wait_us = sc->batch_wait_us;
     if (sc->recycle_pool)
         o->recycle_pool = sc->recycle_pool;
+    if (sc->no_recycle)
+        o->recycle_pool = 0;
     o->recover_fn = wko_recover_fn;
     o->recover_arg = r;
     if (sc->checkpoint) {

@@ -29,7 +29,17 @@
  * uninterrupted recovery would have returned.
  *
  * Each scenario runs in a forked child (a library crash or hang fails that
- * scenario only), with a watchdog. */
+ * scenario only), with a watchdog.
+ *
+ * Files: log_oracle.c (oracle state, scenario helpers, the check of one
+ * recovery), log_oracle_check.c (the checks after a crash),
+ * log_crashloop.c (the loop); log_oracle_int.h is their private header.
+ *
+ * Reproducing a failure: WKO_SCENARIO=<name> runs only that scenario;
+ * adding WKO_POINT=<n> [WKO_POLICY=<p>] runs only that crash point (and
+ * policy); WKO_TRACE=1 prints the sim trace of the scenario run (of failing
+ * states, or of the chosen point). WKT_SCALE=k multiplies the seeds tried
+ * per random policy. */
 #ifndef WKT_LOG_ORACLE_H
 #define WKT_LOG_ORACLE_H
 
@@ -50,11 +60,14 @@ typedef struct wko_scenario {
     uint64_t max_entry_bytes; /* 0: 16 KiB */
     int zero_fill;
     uint32_t recycle_pool; /* 0: library default */
+    int no_recycle;        /* recycle_pool = 0: freed segments are deleted */
+    int ckpt_fail_every;   /* checkpoint_fn calls 1, 1+k, 1+2k...: read one
+                              entry, then fail with -EIO (store failure) */
     int checkpoint;        /* install the oracle's checkpoint_fn */
     uint64_t checkpoint_bytes;
     int crash_in_recovery; /* also cut every reopen at every operation */
     int stride;            /* check every stride-th crash point (0: 1) */
-    int quick_stride;      /* stride under WKT_QUICK (0: 4 x stride) */
+    int quick_stride;      /* stride under WKT_QUICK (0: 6 x stride) */
     int trace;             /* record the sim trace */
     int seeds; /* seeds per random policy (KEEP_RANDOM, TEAR, REORDER) */
     uint32_t batch_wait_us; /* max_batch_wait_us */

@@ -76,9 +76,10 @@ struct wko_run {
     wko_reclist *collect; /* where recover_fn puts entries */
     uint64_t ckpt_ok_max; /* highest upto a checkpoint_fn returned 0 for */
     uint64_t max_recovered;
-    uint64_t torn_seen; /* recoveries that reported a torn tail */
-    uint64_t last_ckpt; /* checkpoint_lsn of the last checked recovery */
-    uint64_t lost_seen; /* entries turned lost by a recovery */
+    uint64_t torn_seen;  /* recoveries that reported a torn tail */
+    uint64_t last_ckpt;  /* checkpoint_lsn of the last checked recovery */
+    uint64_t lost_seen;  /* entries turned lost by a recovery */
+    uint64_t ckpt_calls; /* checkpoint_fn calls (for failure injection) */
 
     uint64_t nfail;
     char msgs[WKO_MAX_MSGS][640];

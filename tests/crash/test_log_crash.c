@@ -82,6 +82,19 @@ sc_concurrent_sync(wko_run *r)
 }
 
 static int
+sc_many_writers(wko_run *r)
+{
+    wk_log *log;
+    int rc = wko_open(r, &log);
+    if (rc != 0)
+        return rc;
+    int count = 4;
+    rc = wko_threads(r, log, 8, thr_sync_writer, &count);
+    int crc = wko_close(r, log);
+    return rc ? rc : crc;
+}
+
+static int
 sc_nosync_then_sync(wko_run *r)
 {
     wk_log *log;
@@ -147,6 +160,48 @@ ckpt_wait(wko_run *r, wk_log *log, uint64_t lsn)
                  wk_sim_frozen(wko_sim(r)) ? " on a frozen disk"
                                            : " on a healthy disk");
     return rc;
+}
+
+/* Checkpoint + wait; a failure of the store (-EIO from the oracle's
+ * checkpoint_fn) is reported to the waiter and the next checkpoint
+ * retries. */
+static int
+ckpt_wait_retry(wko_run *r, wk_log *log, uint64_t lsn)
+{
+    int rc = 0;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        rc = wk_log_checkpoint(log);
+        if (rc == 0)
+            rc = wk_log_wait_checkpointed(log, lsn, 3000);
+        if (rc == WK_ETIMEDOUT)
+            wko_fail(r, "wait_checkpointed(%llu) timed out after 3 s%s",
+                     (unsigned long long)lsn,
+                     wk_sim_frozen(wko_sim(r)) ? " on a frozen disk"
+                                               : " on a healthy disk");
+        if (rc != -EIO)
+            break;
+    }
+    return rc;
+}
+
+static int
+sc_checkpoint_retry(wko_run *r)
+{
+    wk_log *log;
+    int rc = wko_open(r, &log);
+    if (rc != 0)
+        return rc;
+    int w = wko_writer(r);
+    uint64_t lsn = 0;
+    for (int phase = 0; phase < 3 && rc == 0; phase++) {
+        for (int i = 0; i < 12 && rc == 0; i++)
+            rc = wko_append(r, log, w, len_at(i + phase * 12, 5000, 8000),
+                            WK_SYNC, &lsn);
+        if (rc == 0)
+            rc = ckpt_wait_retry(r, log, lsn);
+    }
+    int crc = wko_close(r, log);
+    return rc ? rc : crc;
 }
 
 static int
@@ -552,6 +607,18 @@ test_concurrent_writers(void **state)
     run_loop(&sc);
 }
 
+/* Eight concurrent WK_SYNC writers sharing group commits. */
+static void
+test_many_writers(void **state)
+{
+    (void)state;
+    static const wko_scenario sc = {.name = "many_writers",
+                                    .run = sc_many_writers,
+                                    .seeds = 2,
+                                    .zero_fill = 1};
+    run_loop(&sc);
+}
+
 /* Buffered appends become acknowledged by wk_log_sync / durable_lsn only. */
 static void
 test_nosync_then_sync(void **state)
@@ -600,6 +667,38 @@ test_recycling(void **state)
                                     .zero_fill = 1,
                                     .recycle_pool = 2,
                                     .checkpoint = 1};
+    run_loop(&sc);
+}
+
+/* Checkpoints that delete freed segments (no reuse pool): unlinks lost in
+ * a crash bring old segments back, which recovery must ignore. */
+static void
+test_checkpoint_deletes_segments(void **state)
+{
+    (void)state;
+    static const wko_scenario sc = {.chain = 1,
+                                    .name = "checkpoint_delete",
+                                    .run = sc_recycling,
+                                    .seeds = 2,
+                                    .zero_fill = 0,
+                                    .no_recycle = 1,
+                                    .checkpoint = 1};
+    run_loop(&sc);
+}
+
+/* A checkpoint_fn that fails part-way (every other call) leaves everything
+ * in place: nothing it did not finish is recycled; the retry succeeds. */
+static void
+test_checkpoint_fn_failure(void **state)
+{
+    (void)state;
+    static const wko_scenario sc = {.name = "checkpoint_fn_fails",
+                                    .run = sc_checkpoint_retry,
+                                    .seeds = 2,
+                                    .zero_fill = 0,
+                                    .checkpoint = 1,
+                                    .recycle_pool = 1,
+                                    .ckpt_fail_every = 2};
     run_loop(&sc);
 }
 
@@ -821,6 +920,24 @@ test_stream_checkpoint_sequence(void **state)
     run_loop(&sc);
 }
 
+/* A crash inside recovery of a log with streams, rollbacks and
+ * checkpoints (COMMIT validation, recycled chunk segments). */
+static void
+test_crash_inside_recovery_streams(void **state)
+{
+    (void)state;
+    static const wko_scenario sc = {.name = "recovery_crash_streams",
+                                    .run = sc_stream_checkpoint_seq,
+                                    .zero_fill = 0,
+                                    .checkpoint = 1,
+                                    .checkpoint_bytes = 40 << 10,
+                                    .recycle_pool = 2,
+                                    .crash_in_recovery = 1,
+                                    .stride = 3,
+                                    .quick_stride = 17};
+    run_loop(&sc);
+}
+
 /* Buffered appends in 16 KiB batches: full buffers are flushed on their own
  * (no sync call), in order, and only synced entries count as acked. */
 static void
@@ -866,11 +983,14 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_writer_sync),
         cmocka_unit_test(test_concurrent_writers),
+        cmocka_unit_test(test_many_writers),
         cmocka_unit_test(test_nosync_then_sync),
         cmocka_unit_test(test_rotation),
         cmocka_unit_test(test_rotation_batched),
         cmocka_unit_test(test_recycling),
         cmocka_unit_test(test_auto_checkpoint_recycling),
+        cmocka_unit_test(test_checkpoint_deletes_segments),
+        cmocka_unit_test(test_checkpoint_fn_failure),
         cmocka_unit_test(test_checkpoint_running),
         cmocka_unit_test(test_stream_half_written),
         cmocka_unit_test(test_stream_rollback),
@@ -883,6 +1003,7 @@ main(void)
         cmocka_unit_test(test_exact_segment_fill),
         cmocka_unit_test(test_kitchen_sink),
         cmocka_unit_test(test_stream_checkpoint_sequence),
+        cmocka_unit_test(test_crash_inside_recovery_streams),
         cmocka_unit_test(test_small_batches),
         cmocka_unit_test(test_batch_wait),
     };

@@ -1132,6 +1132,94 @@ test_iterator_after_crash_mid_recycling(void **state)
         fail_msg("iterator from 0 after recovery: %s", why);
 }
 
+/* Reopening with a smaller max_entry_bytes than the log was written with
+ * never discards (or truncates as a torn tail) the larger entries already
+ * acknowledged: either they are all recovered or the open fails without
+ * destroying them. */
+static void
+test_reopen_with_smaller_max_entry_keeps_entries(void **state)
+{
+    (void)state;
+    static const wko_scenario sc = {.name = "smaller_max_entry",
+                                    .zero_fill = 1,
+                                    .max_entry_bytes = 16 << 10};
+    wko_run *r = wko_run_new(&sc, 101);
+    assert_non_null(r);
+    wk_log *log = NULL;
+    wkt_assert_ok(wko_open(r, &log));
+    int w = wko_writer(r);
+    for (int i = 0; i < 3; i++)
+        wkt_assert_ok(wko_append(r, log, w, 15000, WK_SYNC, NULL));
+    wkt_assert_ok(wko_append(r, log, w, 300, WK_SYNC, NULL));
+    wkt_assert_ok(wko_close(r, log));
+    wk_log_opts o;
+    wko_opts(r, &o);
+    o.max_entry_bytes = 4096;
+    got_list g;
+    memset(&g, 0, sizeof g);
+    o.recover_fn = collect_fn;
+    o.recover_arg = &g;
+    wk_log_report rep;
+    int rc = wk_log_open(wko_dir(r), &o, &log, &rep);
+    if (rc == 0) {
+        wk_log_close(log);
+        if (g.n != 4 || g.bad)
+            fail_msg("reopen with max_entry_bytes 4096 recovered %d of the 4 "
+                     "acknowledged entries (%d bad; torn bytes %llu)",
+                     g.n, g.bad, (unsigned long long)rep.torn_bytes);
+    }
+    /* Whatever that open did, the entries are still all there. */
+    got_list g2;
+    wk_log *l2 = NULL;
+    wkt_assert_ok(
+        open_collect(r, WK_RECOVER_TOLERATE_TORN_TAIL, &g2, &l2, &rep));
+    wk_log_close(l2);
+    if (g2.n != 4)
+        fail_msg("after an open with max_entry_bytes 4096 (%s), %d of the 4 "
+                 "acknowledged entries are left",
+                 wk_errname(rc), g2.n);
+    wko_run_free(r);
+}
+
+/* A log reopened with another segment_bytes (segments of both sizes, then
+ * recycled across sizes) keeps every acknowledged entry, across crashes. */
+static void
+test_reopen_with_other_segment_size(void **state)
+{
+    (void)state;
+    static const wko_scenario sc = {.name = "segment_sizes",
+                                    .zero_fill = 0,
+                                    .checkpoint = 1,
+                                    .recycle_pool = 4};
+    static const uint64_t sizes[] = {64 << 10, 192 << 10, 64 << 10, 128 << 10};
+    for (int p = 0; p < WK_SIM_POLICY_COUNT; p++) {
+        wko_run *r = wko_run_new(&sc, 111 + (uint64_t)p);
+        assert_non_null(r);
+        for (int round = 0; round < 4; round++) {
+            wk_log_opts o;
+            wko_opts(r, &o);
+            o.segment_bytes = sizes[round];
+            wk_log *log = NULL;
+            wkt_assert_ok(wko_open_opts(r, &o, &log));
+            int w = wko_writer(r);
+            uint64_t lsn = 0;
+            for (int i = 0; i < 24; i++)
+                wkt_assert_ok(wko_append(r, log, w, 5000 + (size_t)i * 37,
+                                         i % 3 ? WK_SYNC : 0, &lsn));
+            wkt_assert_ok(wko_sync(r, log, 0));
+            if (round == 1 || round == 3) {
+                wkt_assert_ok(wk_log_checkpoint(log));
+                wkt_assert_ok(wk_log_wait_checkpointed(log, lsn, 5000));
+            }
+            wkt_assert_ok(wko_close(r, log));
+        }
+        wkt_assert_ok(wk_sim_crash(wko_sim(r), 3, p));
+        wko_check_after_crash(r, (p + 3) % WK_SIM_POLICY_COUNT, 17);
+        fail_on_violations(r, "segment_sizes");
+        wko_run_free(r);
+    }
+}
+
 int
 main(void)
 {
@@ -1160,6 +1248,11 @@ main(void)
             test_iterator_from_oldest_yields_readable_entries, setup_watchdog,
             teardown_watchdog),
         cmocka_unit_test_setup_teardown(test_iterator_after_crash_mid_recycling,
+                                        setup_watchdog, teardown_watchdog),
+        cmocka_unit_test_setup_teardown(
+            test_reopen_with_smaller_max_entry_keeps_entries, setup_watchdog,
+            teardown_watchdog),
+        cmocka_unit_test_setup_teardown(test_reopen_with_other_segment_size,
                                         setup_watchdog, teardown_watchdog),
     };
     return cmocka_run_group_tests_name("log_regress", tests, NULL, NULL);
