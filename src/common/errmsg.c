@@ -21,16 +21,23 @@ wk__errmsg_destroy(wk__errmsg *m)
 }
 
 int
-wk__errmsg_set(wk__errmsg *m, int rc, const char *fmt, ...)
+wk__errmsg_vset(wk__errmsg *m, int rc, const char *fmt, va_list ap)
 {
     char what[384];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
     pthread_mutex_lock(&m->lock);
     snprintf(m->text, sizeof m->text, "%s: %s", what, wk_strerror(rc));
     pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
+int
+wk__errmsg_set(wk__errmsg *m, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    wk__errmsg_vset(m, rc, fmt, ap);
+    va_end(ap);
     return rc;
 }
 

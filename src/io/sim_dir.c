@@ -48,6 +48,23 @@ fail:
     return rc;
 }
 
+/* Locks s and counts a namespace call of kind: returns 1 when the call
+ * must end at once with wk__sim_leave(s, 0, *rc) (wk__sim_enter failed),
+ * else 0 with *rc the error of the fault injected into the call, or 0. A
+ * call that does not mutate may ignore the result: *rc is then the error
+ * either way. */
+static int
+sim_dir_enter(wk_sim *s, int kind, int mutating, int *rc)
+{
+    int fault;
+    pthread_mutex_lock(&s->mu);
+    *rc = wk__sim_enter(s, kind, mutating, &fault);
+    if (*rc != 0)
+        return 1;
+    *rc = fault != 0 ? wk__sim_fault_rc(fault) : 0;
+    return 0;
+}
+
 static int
 sim_rename(wk_vfs *vfs, const char *from, const char *to)
 {
@@ -57,15 +74,11 @@ sim_rename(wk_vfs *vfs, const char *from, const char *to)
     const char *fleaf = NULL, *tleaf = NULL;
     wk__sim_dop *d1 = NULL, *d2 = NULL;
     char *name = NULL;
-    int fault, rc;
-    pthread_mutex_lock(&s->mu);
-    rc = wk__sim_enter(s, WK_SIM_OP_RENAME, 1, &fault);
-    if (rc != 0)
+    int rc;
+    if (sim_dir_enter(s, WK_SIM_OP_RENAME, 1, &rc))
         return wk__sim_leave(s, 0, rc);
-    if (fault != 0) {
-        rc = wk__sim_fault_rc(fault);
+    if (rc != 0)
         goto done;
-    }
     if ((rc = wk__sim_path_norm(from, &pf)) != 0 ||
         (rc = wk__sim_path_norm(to, &pt)) != 0 ||
         (rc = wk__sim_lookup(s, &pf, &fdir, &fleaf, &fino)) != 0 ||
@@ -152,16 +165,11 @@ sim_remove(wk_sim *s, const char *path, int want_dir)
     wk__sim_path p;
     wk__sim_inode *dir = NULL, *ino = NULL;
     const char *leaf = NULL;
-    int fault, rc;
-    pthread_mutex_lock(&s->mu);
-    rc = wk__sim_enter(s, want_dir ? WK_SIM_OP_RMDIR : WK_SIM_OP_UNLINK, 1,
-                       &fault);
-    if (rc != 0)
+    int rc;
+    if (sim_dir_enter(s, want_dir ? WK_SIM_OP_RMDIR : WK_SIM_OP_UNLINK, 1, &rc))
         return wk__sim_leave(s, 0, rc);
-    if (fault != 0) {
-        rc = wk__sim_fault_rc(fault);
+    if (rc != 0)
         goto done;
-    }
     if ((rc = wk__sim_path_norm(path, &p)) != 0 ||
         (rc = wk__sim_lookup(s, &p, &dir, &leaf, &ino)) != 0)
         goto done;
@@ -209,15 +217,11 @@ sim_mkdir(wk_vfs *vfs, const char *path)
     wk__sim_path p;
     wk__sim_inode *dir = NULL, *ino = NULL;
     const char *leaf = NULL;
-    int fault, rc;
-    pthread_mutex_lock(&s->mu);
-    rc = wk__sim_enter(s, WK_SIM_OP_MKDIR, 1, &fault);
-    if (rc != 0)
+    int rc;
+    if (sim_dir_enter(s, WK_SIM_OP_MKDIR, 1, &rc))
         return wk__sim_leave(s, 0, rc);
-    if (fault != 0)
-        rc = wk__sim_fault_rc(fault);
-    else if ((rc = wk__sim_path_norm(path, &p)) == 0 &&
-             (rc = wk__sim_lookup(s, &p, &dir, &leaf, &ino)) == 0) {
+    if (rc == 0 && (rc = wk__sim_path_norm(path, &p)) == 0 &&
+        (rc = wk__sim_lookup(s, &p, &dir, &leaf, &ino)) == 0) {
         if (dir == NULL || ino != NULL)
             rc = -EEXIST;
         else
@@ -227,9 +231,10 @@ sim_mkdir(wk_vfs *vfs, const char *path)
     return wk__sim_leave(s, 1, rc);
 }
 
-/* Looks up an existing directory. */
-int
-wk__sim_find_dir(wk_sim *s, const char *path, wk__sim_inode **out)
+/* The inode lock_dir locks: a directory (its LOCK file is created) or a
+ * regular file (locked itself); also the lookup under find_dir. */
+static int
+sim_find_lockable(wk_sim *s, const char *path, wk__sim_inode **out)
 {
     wk__sim_path p;
     wk__sim_inode *dir = NULL, *ino = NULL;
@@ -239,6 +244,17 @@ wk__sim_find_dir(wk_sim *s, const char *path, wk__sim_inode **out)
         rc = wk__sim_lookup(s, &p, &dir, &leaf, &ino);
     if (rc == 0 && ino == NULL)
         rc = -ENOENT;
+    if (rc == 0)
+        *out = ino;
+    return rc;
+}
+
+/* Looks up an existing directory. */
+int
+wk__sim_find_dir(wk_sim *s, const char *path, wk__sim_inode **out)
+{
+    wk__sim_inode *ino = NULL;
+    int rc = sim_find_lockable(s, path, &ino);
     if (rc == 0 && ino->type != WK__SIM_DIR)
         rc = -ENOTDIR;
     if (rc == 0)
@@ -253,11 +269,8 @@ sim_list(wk_vfs *vfs, const char *dirpath, wk_vfs_list_fn fn, void *arg)
     wk__sim_inode *dir = NULL;
     char *names = NULL;
     size_t count = 0;
-    int fault, rc;
-    pthread_mutex_lock(&s->mu);
-    rc = wk__sim_enter(s, WK_SIM_OP_LIST, 0, &fault);
-    if (rc == 0 && fault != 0)
-        rc = wk__sim_fault_rc(fault);
+    int rc;
+    sim_dir_enter(s, WK_SIM_OP_LIST, 0, &rc);
     if (rc == 0)
         rc = wk__sim_find_dir(s, dirpath, &dir);
     if (rc == 0) {
@@ -295,11 +308,8 @@ sim_stat(wk_vfs *vfs, const char *path, wk_vfs_stat *st)
     wk__sim_path p;
     wk__sim_inode *dir = NULL, *ino = NULL;
     const char *leaf = NULL;
-    int fault, rc;
-    pthread_mutex_lock(&s->mu);
-    rc = wk__sim_enter(s, WK_SIM_OP_STAT, 0, &fault);
-    if (rc == 0 && fault != 0)
-        rc = wk__sim_fault_rc(fault);
+    int rc;
+    sim_dir_enter(s, WK_SIM_OP_STAT, 0, &rc);
     if (rc == 0 && (rc = wk__sim_path_norm(path, &p)) == 0 &&
         (rc = wk__sim_lookup(s, &p, &dir, &leaf, &ino)) == 0) {
         if (ino == NULL) {
@@ -317,35 +327,13 @@ sim_sync_dir(wk_vfs *vfs, const char *dirpath)
 {
     wk_sim *s = vfs->ctx;
     wk__sim_inode *dir = NULL;
-    int fault, rc;
-    pthread_mutex_lock(&s->mu);
-    rc = wk__sim_enter(s, WK_SIM_OP_SYNC_DIR, 1, &fault);
-    if (rc != 0)
+    int rc;
+    if (sim_dir_enter(s, WK_SIM_OP_SYNC_DIR, 1, &rc))
         return wk__sim_leave(s, 0, rc);
-    if (fault != 0)
-        rc = wk__sim_fault_rc(fault);
-    else if ((rc = wk__sim_find_dir(s, dirpath, &dir)) == 0)
+    if (rc == 0 && (rc = wk__sim_find_dir(s, dirpath, &dir)) == 0)
         wk__sim_dops_apply(s, dir);
     wk__sim_trace(s, rc, "sync_dir %s", dirpath);
     return wk__sim_leave(s, 1, rc);
-}
-
-/* The inode lock_dir locks: a directory (its LOCK file is created) or a
- * regular file (locked itself). */
-static int
-sim_find_lockable(wk_sim *s, const char *path, wk__sim_inode **out)
-{
-    wk__sim_path p;
-    wk__sim_inode *dir = NULL, *ino = NULL;
-    const char *leaf = NULL;
-    int rc = wk__sim_path_norm(path, &p);
-    if (rc == 0)
-        rc = wk__sim_lookup(s, &p, &dir, &leaf, &ino);
-    if (rc == 0 && ino == NULL)
-        rc = -ENOENT;
-    if (rc == 0)
-        *out = ino;
-    return rc;
 }
 
 static int
@@ -353,11 +341,8 @@ sim_lock_dir(wk_vfs *vfs, const char *dirpath, wk_vfs_lock **out)
 {
     wk_sim *s = vfs->ctx;
     wk__sim_inode *dir = NULL, *lockfile = NULL;
-    int fault, rc;
-    pthread_mutex_lock(&s->mu);
-    rc = wk__sim_enter(s, WK_SIM_OP_LOCK, 0, &fault);
-    if (rc == 0 && fault != 0)
-        rc = wk__sim_fault_rc(fault);
+    int rc;
+    sim_dir_enter(s, WK_SIM_OP_LOCK, 0, &rc);
     if (rc == 0)
         rc = sim_find_lockable(s, dirpath, &dir);
     if (rc == 0 && dir->locked)

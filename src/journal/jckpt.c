@@ -38,6 +38,19 @@ wk__jr_parse_entries(const wk_journal *j, const uint8_t *p, uint32_t used,
     return 0;
 }
 
+/* Releases ovl_lock (held for writing) and publishes the overlay's size
+ * to the stats under mu. */
+static void
+jr_ovl_publish(wk_journal *j)
+{
+    uint64_t ob = j->ovl.bytes, oe = j->ovl.extents;
+    pthread_rwlock_unlock(&j->ovl_lock);
+    pthread_mutex_lock(&j->mu);
+    j->ovl_bytes = ob;
+    j->ovl_extents = oe;
+    pthread_mutex_unlock(&j->mu);
+}
+
 int
 wk__jr_load_entries(wk_journal *j, wk__jbuf *b, const uint8_t *p, uint32_t used,
                     uint64_t seq)
@@ -61,12 +74,7 @@ wk__jr_load_entries(wk_journal *j, wk__jbuf *b, const uint8_t *p, uint32_t used,
         p += jr_entry_size(len);
     }
     wk__jbuf_unref(&j->ovl, b);
-    uint64_t ob = j->ovl.bytes, oe = j->ovl.extents;
-    pthread_rwlock_unlock(&j->ovl_lock);
-    pthread_mutex_lock(&j->mu);
-    j->ovl_bytes = ob;
-    j->ovl_extents = oe;
-    pthread_mutex_unlock(&j->mu);
+    jr_ovl_publish(j);
     return rc;
 }
 
@@ -170,12 +178,7 @@ wk__jr_checkpoint(wk_journal *j, int force_free)
         if (round == 0) {
             pthread_rwlock_wrlock(&j->ovl_lock);
             wk__ovl_prune(&j->ovl, S);
-            uint64_t ob = j->ovl.bytes, oe = j->ovl.extents;
-            pthread_rwlock_unlock(&j->ovl_lock);
-            pthread_mutex_lock(&j->mu);
-            j->ovl_bytes = ob;
-            j->ovl_extents = oe;
-            pthread_mutex_unlock(&j->mu);
+            jr_ovl_publish(j);
         }
         pthread_mutex_lock(&j->mu);
         j->free_pos = j->sb.next_pos;

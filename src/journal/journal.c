@@ -128,12 +128,10 @@ wk_journal_opts_init(wk_journal_opts *opts)
 int
 wk__jr_poison(wk_journal *j, int rc, const char *fmt, ...)
 {
-    char what[384];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    wk__errmsg_vset(&j->msg, rc, fmt, ap);
     va_end(ap);
-    wk__errmsg_set(&j->msg, rc, "%s", what);
     pthread_mutex_lock(&j->mu);
     if (j->poison == 0)
         j->poison = rc;

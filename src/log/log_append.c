@@ -249,16 +249,20 @@ app_reserve(wk_log *log, size_t n, uint8_t type, log_buf **bout, size_t *boff,
             return rc;
         log_buf *b = &log->bufs[log->oseq % LOG_NBUF];
         wk__seg *cur = log->cur;
-        if (cur == NULL || b->off + b->len + n > cur->size) {
-            if (b->len > 0) {
-                rc = app_open_next(log);
-                if (rc == -EAGAIN)
-                    continue;
-                if (rc != 0)
-                    return rc;
-                *sealed = 1;
+        int seg_full = cur == NULL || b->off + b->len + n > cur->size;
+        /* Seal the open buffer when the frame does not fit in its segment
+         * (if it holds frames: an empty one takes a new segment below) or
+         * in the buffer itself. */
+        if (seg_full ? b->len > 0 : b->len + n > b->cap) {
+            rc = app_open_next(log);
+            if (rc == -EAGAIN)
                 continue;
-            }
+            if (rc != 0)
+                return rc;
+            *sealed = 1;
+            continue;
+        }
+        if (seg_full) {
             wk__seg *s = NULL;
             rc = wk__seg_take_ready(log, &s, &waited);
             if (rc == -EAGAIN)
@@ -281,15 +285,6 @@ app_reserve(wk_log *log, size_t n, uint8_t type, log_buf **bout, size_t *boff,
             log->cur = s;
             b->seg = s;
             b->off = LOG_HDR_BYTES;
-            continue;
-        }
-        if (b->len + n > b->cap) {
-            rc = app_open_next(log);
-            if (rc == -EAGAIN)
-                continue;
-            if (rc != 0)
-                return rc;
-            *sealed = 1;
             continue;
         }
         uint64_t f = log->next_fsn++;
@@ -496,26 +491,26 @@ wk_log_sync(wk_log *log, uint64_t lsn)
     return rc;
 }
 
+/* Reads one counter of log under mu. */
+static uint64_t
+append_get_locked(wk_log *log, const uint64_t *field)
+{
+    pthread_mutex_lock(&log->mu);
+    uint64_t v = *field;
+    pthread_mutex_unlock(&log->mu);
+    return v;
+}
+
 /* Highest LSN up to which everything is durable. */
 uint64_t
 wk_log_durable_lsn(wk_log *log)
 {
-    if (log == NULL)
-        return 0;
-    pthread_mutex_lock(&log->mu);
-    uint64_t v = log->durable_fsn;
-    pthread_mutex_unlock(&log->mu);
-    return v;
+    return log == NULL ? 0 : append_get_locked(log, &log->durable_fsn);
 }
 
 /* Highest LSN handed out so far. */
 uint64_t
 wk_log_last_lsn(wk_log *log)
 {
-    if (log == NULL)
-        return 0;
-    pthread_mutex_lock(&log->mu);
-    uint64_t v = log->last_lsn;
-    pthread_mutex_unlock(&log->mu);
-    return v;
+    return log == NULL ? 0 : append_get_locked(log, &log->last_lsn);
 }

@@ -203,6 +203,9 @@ void wk__seg_encode_header(const wk__seg *s, uint32_t state, uint64_t first_fsn,
 int wk__seg_decode_header(const uint8_t *hdr, uint32_t *state, uint64_t *salt,
                           uint64_t *first_fsn, uint64_t *seg_bytes);
 wk__seg *wk__seg_new(uint32_t slot);
+/* wk__seg_new, with *path the segment file's path under dir (malloc'd);
+ * NULL (nothing allocated) when out of memory. */
+wk__seg *wk__seg_new_path(const char *dir, uint32_t slot, char **path);
 void wk__seg_free(wk__seg *s);
 int wk__seg_idx_add(wk__seg *s, uint64_t fsn, uint64_t off);
 /* Largest index point with fsn <= target (or the first one). */
@@ -210,6 +213,10 @@ int wk__seg_idx_find(const wk__seg *s, uint64_t target, log_idx *out);
 /* Rewrites s's header FREE with a new salt and syncs (no mu needed). */
 int wk__seg_resalt(wk_log *log, wk__seg *s);
 int wk__seg_create(wk_log *log, wk__seg **out);
+/* Makes room for element n of an array of *cap elements of elem bytes
+ * (doubling, 8 at first): returns arr, or the grown array with *cap
+ * updated, or NULL (arr untouched) when out of memory. */
+void *wk__log_grow(void *arr, uint32_t n, uint32_t *cap, size_t elem);
 int wk__seg_push(wk__seg ***arr, uint32_t *n, uint32_t *cap, wk__seg *s);
 /* Takes a ready segment (mu held; may wait: then -EAGAIN, the caller
  * re-evaluates; a wait for a segment to be prepared is counted in

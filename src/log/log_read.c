@@ -52,6 +52,22 @@ wk__log_entry_from_frame(wk_log *log, const wk__rec *r, const uint8_t *frame,
     return 0;
 }
 
+/* The live segment in slot, pinned, or NULL if none is (takes mu). */
+static wk__seg *
+read_pin_slot(wk_log *log, uint32_t slot)
+{
+    wk__seg *s = NULL;
+    pthread_mutex_lock(&log->mu);
+    for (uint32_t k = 0; k < log->nlive; k++)
+        if (log->live[k]->slot == slot) {
+            s = log->live[k];
+            s->pins++;
+            break;
+        }
+    pthread_mutex_unlock(&log->mu);
+    return s;
+}
+
 /* Checks that every chunk a COMMIT frame names is still there: a live
  * segment with, at that offset, a CHUNK frame header of that stream, index
  * and length, below the commit. 0, WK_ERECYCLED (gone or reused: possible
@@ -68,15 +84,7 @@ read_check_chunks(wk_log *log, const wk__rec *r, const uint8_t *frame)
         uint32_t slot = wk__get32(ref);
         uint64_t foff = wk__get64(ref + 4);
         uint32_t clen = wk__get32(ref + 12);
-        wk__seg *s = NULL;
-        pthread_mutex_lock(&log->mu);
-        for (uint32_t k = 0; k < log->nlive; k++)
-            if (log->live[k]->slot == slot) {
-                s = log->live[k];
-                s->pins++;
-                break;
-            }
-        pthread_mutex_unlock(&log->mu);
+        wk__seg *s = read_pin_slot(log, slot);
         if (s == NULL)
             return WK_ERECYCLED;
         uint8_t h[WK__REC_HDR + LOG_CHUNK_HDR];
@@ -130,15 +138,7 @@ wk_log_entry_read(const wk_log_entry *e, uint64_t off, void *buf, size_t len)
         }
         uint64_t in = off - pos;
         size_t n = clen - in < len ? (size_t)(clen - in) : len;
-        wk__seg *s = NULL;
-        pthread_mutex_lock(&log->mu);
-        for (uint32_t k = 0; k < log->nlive; k++)
-            if (log->live[k]->slot == slot) {
-                s = log->live[k];
-                s->pins++;
-                break;
-            }
-        pthread_mutex_unlock(&log->mu);
+        wk__seg *s = read_pin_slot(log, slot);
         if (s == NULL)
             return WK_ERECYCLED;
         int rc = wk_file_pread_full(s->f, out, n,

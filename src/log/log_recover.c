@@ -51,21 +51,6 @@ typedef struct rec_ctx {
     uint32_t nlive;
 } rec_ctx;
 
-static int
-rec_str_push(char ***arr, uint32_t *n, uint32_t *cap, char *s)
-{
-    if (*n == *cap) {
-        uint32_t ncap = *cap ? *cap * 2 : 8;
-        char **a = wk__realloc(*arr, ncap * sizeof *a);
-        if (a == NULL)
-            return WK_ENOMEM;
-        *arr = a;
-        *cap = ncap;
-    }
-    (*arr)[(*n)++] = s;
-    return 0;
-}
-
 /* Parses "seg-NNNNNN.wal"; 0 if it is not a segment name. */
 static uint32_t
 rec_parse_name(const char *name)
@@ -155,16 +140,11 @@ rec_corrupt(rec_ctx *c, const wk__seg *s, const char *file, uint64_t off,
 static int
 rec_load(rec_ctx *c, uint32_t slot)
 {
-    wk__seg *s = wk__seg_new(slot);
+    char *path = NULL;
+    wk__seg *s = wk__seg_new_path(c->dir, slot, &path);
     if (s == NULL)
         return WK_ENOMEM;
-    int rc;
-    char *path = wk__path_join(c->dir, s->name);
-    if (path == NULL) {
-        rc = WK_ENOMEM;
-        goto out_seg;
-    }
-    rc = c->vfs->open(c->vfs, path, c->rw ? WK_O_RDWR : WK_O_RDONLY, &s->f);
+    int rc = c->vfs->open(c->vfs, path, c->rw ? WK_O_RDWR : WK_O_RDONLY, &s->f);
     if (rc != 0)
         goto out_path;
     rc = wk_file_size(s->f, &s->size);
@@ -184,9 +164,14 @@ rec_load(rec_ctx *c, uint32_t slot)
         h = 1;    /* a pooled segment of another size: remove, do not reuse */
     if (h == 1) { /* blank: a creation that did not finish */
         if (c->rw) {
-            rc = rec_str_push(&c->blank, &c->nblank, &c->capblank, path);
-            if (rc != 0)
+            char **a =
+                wk__log_grow(c->blank, c->nblank, &c->capblank, sizeof *a);
+            if (a == NULL) {
+                rc = WK_ENOMEM;
                 goto out_path;
+            }
+            c->blank = a;
+            a[c->nblank++] = path;
             path = NULL;
         }
         wk__seg_free(s);

@@ -74,6 +74,20 @@ wk__seg_new(uint32_t slot)
     return s;
 }
 
+wk__seg *
+wk__seg_new_path(const char *dir, uint32_t slot, char **path)
+{
+    wk__seg *s = wk__seg_new(slot);
+    if (s == NULL)
+        return NULL;
+    *path = wk__path_join(dir, s->name);
+    if (*path == NULL) {
+        wk__seg_free(s);
+        return NULL;
+    }
+    return s;
+}
+
 void
 wk__seg_free(wk__seg *s)
 {
@@ -122,18 +136,26 @@ wk__seg_idx_find(const wk__seg *s, uint64_t target, log_idx *out)
     return 0;
 }
 
+void *
+wk__log_grow(void *arr, uint32_t n, uint32_t *cap, size_t elem)
+{
+    if (n < *cap)
+        return arr;
+    uint32_t ncap = *cap ? *cap * 2 : 8;
+    void *a = wk__realloc(arr, ncap * elem);
+    if (a != NULL)
+        *cap = ncap;
+    return a;
+}
+
 int
 wk__seg_push(wk__seg ***arr, uint32_t *n, uint32_t *cap, wk__seg *s)
 {
-    if (*n == *cap) {
-        uint32_t ncap = *cap ? *cap * 2 : 8;
-        wk__seg **a = wk__realloc(*arr, ncap * sizeof *a);
-        if (a == NULL)
-            return WK_ENOMEM;
-        *arr = a;
-        *cap = ncap;
-    }
-    (*arr)[(*n)++] = s;
+    wk__seg **a = wk__log_grow(*arr, *n, cap, sizeof *a);
+    if (a == NULL)
+        return WK_ENOMEM;
+    *arr = a;
+    a[(*n)++] = s;
     return 0;
 }
 
@@ -190,15 +212,11 @@ wk__seg_create(wk_log *log, wk__seg **out)
     pthread_mutex_lock(&log->mu);
     uint32_t slot = log->next_slot++;
     pthread_mutex_unlock(&log->mu);
-    wk__seg *s = wk__seg_new(slot);
+    char *path = NULL;
+    wk__seg *s = wk__seg_new_path(log->dir, slot, &path);
     if (s == NULL)
         return WK_ENOMEM;
     int rc;
-    char *path = wk__path_join(log->dir, s->name);
-    if (path == NULL) {
-        rc = WK_ENOMEM;
-        goto out_seg;
-    }
     s->size = log->o.segment_bytes;
     s->hdr_bytes = s->size;
     /* Allocated and durable, not zero-filled: ready at once. The zeros
@@ -219,7 +237,6 @@ wk__seg_create(wk_log *log, wk__seg **out)
     return 0;
 out_path:
     wk__free(path);
-out_seg:
     wk__seg_free(s);
     return rc;
 }

@@ -7,35 +7,9 @@
 set -u
 
 W=${1:?usage: test_cli.sh /path/to/walkit}
-T=$(mktemp -d "${TMPDIR:-/var/tmp}/walkit-cli.XXXXXX") || exit 2
-trap 'rm -rf "$T"' EXIT
-fails=0
-checks=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
-
-# run CMD...: runs CMD with stdin from $T/in (if set by the caller) or
-# /dev/null, stdout in $T/out, stderr in $T/err, exit status in $rc.
-run() {
-    "$@" <"${IN:-/dev/null}" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-
-# expect_rc WANT CMD...: runs CMD and checks its exit status.
-expect_rc() {
-    local want=$1
-    shift
-    checks=$((checks + 1))
-    run "$@"
-    if [ "$rc" != "$want" ]; then
-        fail "'$*': exit $rc, want $want; stderr: $(head -c 400 "$T/err")"
-        return 1
-    fi
-    return 0
-}
+CLI_TAG=cli
+# shellcheck source=SCRIPTDIR/../lib/cli_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/cli_lib.sh"
 
 # expect_out FILE_WITH_EXPECTED: compares $T/out with the expected text.
 expect_out() {
@@ -43,15 +17,6 @@ expect_out() {
     if ! cmp -s "$1" "$T/out"; then
         fail "$2: output differs (want < > got):
 $(diff "$1" "$T/out" | head -20)"
-    fi
-}
-
-# expect_grep PATTERN FILE WHAT: FILE has a line matching PATTERN (ERE).
-expect_grep() {
-    checks=$((checks + 1))
-    if ! grep -Eq -- "$1" "$2"; then
-        fail "$3: no line matching '$1' in:
-$(head -c 1500 "$2")"
     fi
 }
 

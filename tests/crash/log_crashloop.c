@@ -19,13 +19,20 @@ static const char *const pol_names[] = {"DROP_ALL", "KEEP_ALL", "KEEP_RANDOM",
 
 static char wko_ctx[256]; /* what the child is doing, for the watchdog */
 
+/* The forked child's watchdog (see wko_fork_child). */
+static const char *wd_who;
+static const char *wd_ctx;
+static size_t wd_ctx_size;
+
 static void
-wko_watchdog(int sig)
+wd_fire(int sig)
 {
     (void)sig;
-    static const char m[] = "\nlog_oracle: WATCHDOG: hang in ";
-    ssize_t ignored = write(2, m, sizeof m - 1);
-    ignored = write(2, wko_ctx, strnlen(wko_ctx, sizeof wko_ctx));
+    static const char m[] = ": WATCHDOG: hang in ";
+    ssize_t ignored = write(2, "\n", 1);
+    ignored = write(2, wd_who, strlen(wd_who));
+    ignored = write(2, m, sizeof m - 1);
+    ignored = write(2, wd_ctx, strnlen(wd_ctx, wd_ctx_size));
     ignored = write(2, "\n", 1);
     (void)ignored;
     _exit(3);
@@ -40,13 +47,28 @@ name_hash(const char *s)
     return h;
 }
 
+/* The scenario's run, or its body between wko_open and wko_close. */
+static int
+run_body(wko_run *r)
+{
+    if (r->sc->run != NULL)
+        return r->sc->run(r);
+    wk_log *log;
+    int rc = wko_open(r, &log);
+    if (rc != 0)
+        return rc;
+    rc = r->sc->body(r, log);
+    int crc = wko_close(r, log);
+    return rc ? rc : crc;
+}
+
 /* Runs the scenario once with the disk freezing after n mutations (n < 0:
  * never); closes leftovers. Returns 1 when it completed without freezing. */
 static int
 run_scenario(wko_run *r, int64_t n)
 {
     wk_sim_crash_after(r->sim, n);
-    int rc = r->sc->run(r);
+    int rc = run_body(r);
     int frozen = wk_sim_frozen(r->sim);
     if (rc != 0 && !frozen)
         wko_fail(r,
@@ -289,13 +311,11 @@ loop_child(loop_state *ls)
 }
 
 int
-wko_crash_loop(const wko_scenario *sc, wko_totals *tot)
+wko_fork_child(const char *who, const char *ctx, size_t ctx_size,
+               int (*fn)(void *arg, void *out), void *arg, void *out,
+               size_t len, int *status)
 {
     int fds[2];
-    memset(tot, 0, sizeof *tot);
-    const char *only = getenv("WKO_SCENARIO");
-    if (only != NULL && *only != '\0' && strcmp(only, sc->name) != 0)
-        return 0;
     if (pipe(fds) != 0)
         return -1;
     fflush(stdout);
@@ -305,36 +325,63 @@ wko_crash_loop(const wko_scenario *sc, wko_totals *tot)
         return -1;
     if (pid == 0) {
         close(fds[0]);
-        signal(SIGALRM, wko_watchdog);
-        wkt_alloc_install();
-        loop_state ls;
-        memset(&ls, 0, sizeof ls);
-        ls.sc = sc;
-        ls.alloc_base = wkt_alloc_live();
-        loop_child(&ls);
-        ssize_t w = write(fds[1], &ls.tot, sizeof ls.tot);
+        wd_who = who;
+        wd_ctx = ctx;
+        wd_ctx_size = ctx_size;
+        signal(SIGALRM, wd_fire);
+        int code = fn(arg, out);
+        ssize_t w = write(fds[1], out, len);
         (void)w;
         close(fds[1]);
         fflush(stdout);
         fflush(stderr);
-        _exit(ls.tot.failed ? 1 : 0);
+        _exit(code);
     }
     close(fds[1]);
-    ssize_t got = 0;
-    while (got < (ssize_t)sizeof *tot) {
-        ssize_t k = read(fds[0], (char *)tot + got, sizeof *tot - (size_t)got);
+    size_t got = 0;
+    while (got < len) {
+        ssize_t k = read(fds[0], (char *)out + got, len - got);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
             break;
-        got += k;
+        got += (size_t)k;
     }
     close(fds[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    *status = 0;
+    while (waitpid(pid, status, 0) < 0 && errno == EINTR)
         ;
-    int ok = got == (ssize_t)sizeof *tot && WIFEXITED(status) &&
-             WEXITSTATUS(status) == 0;
+    return got == len;
+}
+
+/* The crash loop's child: fills *out (a wko_totals); 1 on a failure. */
+static int
+crash_loop_child(void *arg, void *out)
+{
+    wkt_alloc_install();
+    loop_state ls;
+    memset(&ls, 0, sizeof ls);
+    ls.sc = arg;
+    ls.alloc_base = wkt_alloc_live();
+    loop_child(&ls);
+    memcpy(out, &ls.tot, sizeof ls.tot);
+    return ls.tot.failed ? 1 : 0;
+}
+
+int
+wko_crash_loop(const wko_scenario *sc, wko_totals *tot)
+{
+    memset(tot, 0, sizeof *tot);
+    const char *only = getenv("WKO_SCENARIO");
+    if (only != NULL && *only != '\0' && strcmp(only, sc->name) != 0)
+        return 0;
+    int status = 0;
+    int got =
+        wko_fork_child("log_oracle", wko_ctx, sizeof wko_ctx, crash_loop_child,
+                       (void *)sc, tot, sizeof *tot, &status);
+    if (got < 0)
+        return -1;
+    int ok = got == 1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (WIFSIGNALED(status))
         fprintf(stderr, "log_crash: scenario %s: child killed by signal %d\n",
                 sc->name, WTERMSIG(status));
@@ -347,8 +394,7 @@ wko_crash_loop(const wko_scenario *sc, wko_totals *tot)
         sc->name, (unsigned long long)tot->points,
         (unsigned long long)tot->states, (unsigned long long)tot->torn,
         (unsigned long long)tot->lossy, (unsigned long long)tot->failed,
-        (unsigned long long)tot->ops,
-        got == (ssize_t)sizeof *tot ? "" : " [child died]");
+        (unsigned long long)tot->ops, got == 1 ? "" : " [child died]");
     fflush(stdout);
     return ok ? 0 : -1;
 }

@@ -751,19 +751,28 @@ note_result(wko_run *r, wk_log *log, uint32_t id, int rc, int flags,
     }
 }
 
+/* Records the writer's next entry of len bytes (appended on log) in the
+ * oracle; returns its id in *id and its payload (malloc'd). */
+static uint8_t *
+ent_payload(wko_run *r, wk_log *log, int writer, size_t len, uint32_t *id)
+{
+    pthread_mutex_lock(&r->mu);
+    *id = ent_new_locked(r, writer, (uint32_t)len, gen_of_locked(r, log));
+    uint32_t counter = r->ents[*id].counter;
+    pthread_mutex_unlock(&r->mu);
+    uint8_t *buf = wko_xmalloc(len);
+    wko_payload(buf, (uint32_t)writer, counter, (uint32_t)len);
+    return buf;
+}
+
 int
 wko_appendv(wko_run *r, wk_log *log, int writer, size_t len, int iov_parts,
             int flags, uint64_t *lsn_out)
 {
     if (len < WKO_HDR)
         len = WKO_HDR;
-    pthread_mutex_lock(&r->mu);
-    uint32_t id =
-        ent_new_locked(r, writer, (uint32_t)len, gen_of_locked(r, log));
-    uint32_t counter = r->ents[id].counter;
-    pthread_mutex_unlock(&r->mu);
-    uint8_t *buf = wko_xmalloc(len);
-    wko_payload(buf, (uint32_t)writer, counter, (uint32_t)len);
+    uint32_t id;
+    uint8_t *buf = ent_payload(r, log, writer, len, &id);
     uint64_t lsn = 0;
     int rc;
     if (iov_parts <= 1) {
@@ -802,13 +811,8 @@ wko_append(wko_run *r, wk_log *log, int writer, size_t len, int flags,
 int
 wko_append_rejected(wko_run *r, wk_log *log, int writer, size_t len, int expect)
 {
-    pthread_mutex_lock(&r->mu);
-    uint32_t id =
-        ent_new_locked(r, writer, (uint32_t)len, gen_of_locked(r, log));
-    uint32_t counter = r->ents[id].counter;
-    pthread_mutex_unlock(&r->mu);
-    uint8_t *buf = wko_xmalloc(len);
-    wko_payload(buf, (uint32_t)writer, counter, (uint32_t)len);
+    uint32_t id;
+    uint8_t *buf = ent_payload(r, log, writer, len, &id);
     uint64_t lsn = 0;
     int rc = wk_log_append(log, buf, len, WK_SYNC, &lsn);
     free(buf);
@@ -884,13 +888,8 @@ wko_stream(wko_run *r, wk_log *log, int writer, size_t len, size_t piece,
         len = WKO_HDR;
     if (piece == 0)
         piece = len;
-    pthread_mutex_lock(&r->mu);
-    uint32_t id =
-        ent_new_locked(r, writer, (uint32_t)len, gen_of_locked(r, log));
-    uint32_t counter = r->ents[id].counter;
-    pthread_mutex_unlock(&r->mu);
-    uint8_t *buf = wko_xmalloc(len);
-    wko_payload(buf, (uint32_t)writer, counter, (uint32_t)len);
+    uint32_t id;
+    uint8_t *buf = ent_payload(r, log, writer, len, &id);
     wk_log_stream *s = NULL;
     int rc = wk_log_stream_begin(log, &s);
     if (rc != 0)

@@ -55,6 +55,10 @@ typedef struct wko_scenario {
     /* Drives the log. Returns 0 when it completed, or the first error it
      * met (expected only once the disk froze). */
     int (*run)(wko_run *r);
+    /* Instead of run (when run is NULL): drives one log that the harness
+     * opens with wko_open before and closes with wko_close after; the
+     * result is the first error of the open, the body or the close. */
+    int (*body)(wko_run *r, wk_log *log);
     uint64_t segment_bytes;   /* 0: 64 KiB */
     uint64_t batch_bytes;     /* 0: 64 KiB */
     uint64_t max_entry_bytes; /* 0: 16 KiB */
@@ -90,6 +94,17 @@ typedef struct wko_totals {
  * summary line; returns 0 when every state passed, else -1 (the violations
  * were printed on stderr). */
 int wko_crash_loop(const wko_scenario *sc, wko_totals *tot);
+
+/* Runs fn(arg, out) in a forked child whose SIGALRM (the caller's alarm)
+ * prints "<who>: WATCHDOG: hang in <ctx>" and exits 3 (ctx: a buffer of
+ * ctx_size bytes the child keeps up to date). The child sends out (len
+ * bytes) back through a pipe and exits with fn's result; the parent reads
+ * it into out and stores the child's wait status in *status. Returns 1
+ * when all of out came back, 0 when not, -1 when the pipe or fork
+ * failed. */
+int wko_fork_child(const char *who, const char *ctx, size_t ctx_size,
+                   int (*fn)(void *arg, void *out), void *arg, void *out,
+                   size_t len, int *status);
 
 /* ---- the run: a fresh simulated disk plus the oracle ------------------ */
 
@@ -137,6 +152,13 @@ int wko_sync(wko_run *r, wk_log *log, uint64_t lsn);
 void wko_note_durable(wko_run *r, wk_log *log);
 
 /* Called between stream chunks (may append elsewhere); non-zero stops. */
+/* A usual arg for it: where to append, as which writer, and the LSN of its
+ * last entry. */
+typedef struct wko_between_arg {
+    wk_log *log;
+    int writer;
+    uint64_t lsn;
+} wko_between_arg;
 typedef int (*wko_between_fn)(wko_run *r, void *arg, int chunk);
 /* Streams the writer's next entry of len bytes in pieces of piece bytes,
  * then commits with flags (or rolls back when rollback is set). */

@@ -345,6 +345,34 @@ kt_delay(uint64_t seed, int life)
     return KT_DELAY_MIN_US + r % (KT_DELAY_MAX_US - KT_DELAY_MIN_US + 1);
 }
 
+/* One life: forks fn(arg) and hands its records to on_rec(rec_arg) until
+ * the seeded delay of this life kills it (see kt_collect: 0 when our kill
+ * ended it). */
+static int
+kt_life(void (*fn)(void *), void *arg, uint64_t seed, int life,
+        kt_rec_fn on_rec, void *rec_arg)
+{
+    int rfd;
+    uint64_t t0 = kt_now_us();
+    pid_t pid = kt_spawn(fn, arg, &rfd);
+    return kt_collect(pid, rfd, t0, kt_delay(seed, life), on_rec, rec_arg);
+}
+
+/* Prints the suite's summary line (what: the acked items); fails on any
+ * violation, or when nothing was verified. */
+static void
+kt_summary(const char *suite, const char *what, size_t total, int rounds,
+           uint64_t base)
+{
+    printf("%s: %zu acked %s verified in %d rounds (%d kills of %d inside "
+           "open/recovery), %ld violations\n",
+           suite, total, what, rounds, kt_in_open, rounds * KT_LIVES, kt_bad);
+    if (kt_bad != 0)
+        fail_msg("%ld violations (see VIOLATION lines; seed 0x%" PRIx64 ")",
+                 kt_bad, base);
+    assert_true(total > 0);
+}
+
 static int
 kt_teardown(void **state)
 {
@@ -925,11 +953,7 @@ test_log_kill(void **state)
                      "log_kill round %d seed 0x%" PRIx64 " life %d%s", r,
                      R.seed, L, R.ckpt ? " ckpt" : "");
             kl_child c = {kt_dir, R.seed, L, R.ckpt, NULL, NULL};
-            int rfd;
-            uint64_t t0 = kt_now_us();
-            pid_t pid = kt_spawn(kl_child_main, &c, &rfd);
-            if (kt_collect(pid, rfd, t0, kt_delay(R.seed, L), kl_on_rec, &R) !=
-                0)
+            if (kt_life(kl_child_main, &c, R.seed, L, kl_on_rec, &R) != 0)
                 break;
             total += kl_verify(&R);
         }
@@ -945,13 +969,7 @@ test_log_kill(void **state)
         wkt_tmpdir_remove(kt_dir);
         kt_dir = NULL;
     }
-    printf("log_kill: %zu acked entries verified in %d rounds (%d kills of "
-           "%d inside open/recovery), %ld violations\n",
-           total, rounds, kt_in_open, rounds * KT_LIVES, kt_bad);
-    if (kt_bad != 0)
-        fail_msg("%ld violations (see VIOLATION lines; seed 0x%" PRIx64 ")",
-                 kt_bad, base);
-    assert_true(total > 0);
+    kt_summary("log_kill", "entries", total, rounds, base);
 }
 
 int
@@ -1460,11 +1478,7 @@ test_journal_kill(void **state)
                      "journal_kill round %d seed 0x%" PRIx64 " life %d %s", r,
                      R.seed, L, R.region ? "region" : "file");
             kj_child c = {&R, NULL, L};
-            int rfd;
-            uint64_t t0 = kt_now_us();
-            pid_t pid = kt_spawn(kj_child_main, &c, &rfd);
-            if (kt_collect(pid, rfd, t0, kt_delay(R.seed, L), kj_on_rec, &R) !=
-                0)
+            if (kt_life(kj_child_main, &c, R.seed, L, kj_on_rec, &R) != 0)
                 break;
             total += kj_verify(&R);
         }
@@ -1478,13 +1492,7 @@ test_journal_kill(void **state)
         wkt_tmpdir_remove(kt_dir);
         kt_dir = NULL;
     }
-    printf("journal_kill: %zu acked transactions verified in %d rounds (%d "
-           "kills of %d inside open/recovery), %ld violations\n",
-           total, rounds, kt_in_open, rounds * KT_LIVES, kt_bad);
-    if (kt_bad != 0)
-        fail_msg("%ld violations (see VIOLATION lines; seed 0x%" PRIx64 ")",
-                 kt_bad, base);
-    assert_true(total > 0);
+    kt_summary("journal_kill", "transactions", total, rounds, base);
 }
 
 int

@@ -20,18 +20,6 @@
 
 static char fault_ctx[256];
 
-static void
-fault_watchdog(int sig)
-{
-    (void)sig;
-    static const char m[] = "\nlog_fault: WATCHDOG: hang in ";
-    ssize_t ignored = write(2, m, sizeof m - 1);
-    ignored = write(2, fault_ctx, strnlen(fault_ctx, sizeof fault_ctx));
-    ignored = write(2, "\n", 1);
-    (void)ignored;
-    _exit(3);
-}
-
 typedef struct fault_stats {
     uint64_t runs;     /* workload runs */
     uint64_t fired;    /* runs where the fault fired */
@@ -41,54 +29,37 @@ typedef struct fault_stats {
     uint64_t failed;   /* runs with violations */
 } fault_stats;
 
+typedef struct child_job {
+    void (*fn)(void *, fault_stats *);
+    void *arg;
+} child_job;
+
+static int
+child_run(void *arg, void *out)
+{
+    child_job *job = arg;
+    fault_stats *s = out;
+    job->fn(job->arg, s);
+    alarm(0);
+    return s->failed ? 1 : 0;
+}
+
 /* Runs fn(arg, stats) in a child with a watchdog; returns 0 when the child
  * exited 0; stats come back through a pipe. */
 static int
 in_child(void (*fn)(void *, fault_stats *), void *arg, fault_stats *st)
 {
-    int fds[2];
     memset(st, 0, sizeof *st);
-    if (pipe(fds) != 0)
-        return -1;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        close(fds[0]);
-        signal(SIGALRM, fault_watchdog);
-        fault_stats s;
-        memset(&s, 0, sizeof s);
-        fn(arg, &s);
-        alarm(0);
-        ssize_t w = write(fds[1], &s, sizeof s);
-        (void)w;
-        fflush(stdout);
-        fflush(stderr);
-        _exit(s.failed ? 1 : 0);
-    }
-    close(fds[1]);
-    ssize_t got = 0;
-    while (got < (ssize_t)sizeof *st) {
-        ssize_t k = read(fds[0], (char *)st + got, sizeof *st - (size_t)got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        got += k;
-    }
-    close(fds[0]);
+    child_job job = {fn, arg};
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    int got = wko_fork_child("log_fault", fault_ctx, sizeof fault_ctx,
+                             child_run, &job, st, sizeof *st, &status);
+    if (got < 0)
+        return -1;
     if (WIFSIGNALED(status))
         fprintf(stderr, "log_fault: child killed by signal %d\n",
                 WTERMSIG(status));
-    return got == (ssize_t)sizeof *st && WIFEXITED(status) &&
-                   WEXITSTATUS(status) == 0
-               ? 0
-               : -1;
+    return got == 1 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 /* ---- the vfs fault workload ------------------------------------------ */
@@ -465,125 +436,69 @@ vfs_loop_child(void *arg, fault_stats *st)
            (unsigned long long)st->failed);
 }
 
+/* One vfs fault loop test: its cmocka name, its intent (the comment above
+ * it) and its loop. */
+typedef struct vfs_test {
+    const char *test;
+    vfs_loop vl;
+} vfs_test;
+
+static const vfs_test vfs_tests[] = {
+    /* Any vfs call failing with EIO: no hang, error reported, valid
+     * recovery. */
+    {"test_any_call_eio",
+     {WK_SIM_OP_ANY, WK_SIM_FAULT_EIO, "any call EIO", WL_BASIC}},
+    /* Any vfs call failing with ENOSPC. */
+    {"test_any_call_enospc",
+     {WK_SIM_OP_ANY, WK_SIM_FAULT_ENOSPC, "any call ENOSPC", WL_BASIC}},
+    /* Any vfs call failing, pwrites short (half the bytes land, then
+     * ENOSPC). */
+    {"test_any_call_short_write",
+     {WK_SIM_OP_ANY, WK_SIM_FAULT_SHORT_WRITE, "any call SHORT", WL_BASIC}},
+    /* The N-th fsync/fdatasync fails with EIO: poisoned, never retried. */
+    {"test_sync_eio", {WK_SIM_OP_SYNC, WK_SIM_FAULT_EIO, "sync EIO", WL_BASIC}},
+    /* The N-th fsync/fdatasync fails with ENOSPC. */
+    {"test_sync_enospc",
+     {WK_SIM_OP_SYNC, WK_SIM_FAULT_ENOSPC, "sync ENOSPC", WL_BASIC}},
+    /* The N-th pwrite fails with EIO. */
+    {"test_pwrite_eio",
+     {WK_SIM_OP_PWRITE, WK_SIM_FAULT_EIO, "pwrite EIO", WL_BASIC}},
+    /* The N-th pwrite fails with ENOSPC. */
+    {"test_pwrite_enospc",
+     {WK_SIM_OP_PWRITE, WK_SIM_FAULT_ENOSPC, "pwrite ENOSPC", WL_BASIC}},
+    /* The N-th pwrite is short. */
+    {"test_pwrite_short",
+     {WK_SIM_OP_PWRITE, WK_SIM_FAULT_SHORT_WRITE, "pwrite SHORT", WL_BASIC}},
+    /* Four concurrent writers, any call failing with EIO: every waiter wakes
+     * with an error, none hangs, recovery is valid. */
+    {"test_threads_any_eio",
+     {WK_SIM_OP_ANY, WK_SIM_FAULT_EIO, "threads any EIO", WL_THREADS}},
+    /* Four concurrent writers, the N-th sync failing. */
+    {"test_threads_sync_eio",
+     {WK_SIM_OP_SYNC, WK_SIM_FAULT_EIO, "threads sync EIO", WL_THREADS}},
+    /* Opening a log with a torn tail while any call fails: the truncation is
+     * never skipped silently (open fails or the log recovers correctly). */
+    {"test_recovery_any_eio",
+     {WK_SIM_OP_ANY, WK_SIM_FAULT_EIO, "recovery any EIO", WL_RECOVERY}},
+    /* Opening a log with a torn tail while a pwrite is short. */
+    {"test_recovery_pwrite_short",
+     {WK_SIM_OP_PWRITE, WK_SIM_FAULT_SHORT_WRITE, "recovery pwrite SHORT",
+      WL_RECOVERY}},
+};
+
+/* Runs one vfs_tests entry's loop in a child: no violation, and the fault
+ * fired at least once. */
 static void
-run_vfs_loop_kind(int op, int fault, const char *name, int kind)
+test_vfs_loop(void **state)
 {
-    vfs_loop vl = {op, fault, name, kind};
+    const vfs_test *t = *state;
     fault_stats st;
-    if (in_child(vfs_loop_child, &vl, &st) != 0)
+    if (in_child(vfs_loop_child, (void *)&t->vl, &st) != 0)
         fail_msg("%s: %llu of %llu runs violated a guarantee (details "
                  "above)",
-                 name, (unsigned long long)st.failed,
+                 t->vl.name, (unsigned long long)st.failed,
                  (unsigned long long)st.runs);
     assert_true(st.fired > 0);
-}
-
-static void
-run_vfs_loop(int op, int fault, const char *name)
-{
-    run_vfs_loop_kind(op, fault, name, WL_BASIC);
-}
-
-/* Four concurrent writers, any call failing with EIO: every waiter wakes
- * with an error, none hangs, recovery is valid. */
-static void
-test_threads_any_eio(void **state)
-{
-    (void)state;
-    run_vfs_loop_kind(WK_SIM_OP_ANY, WK_SIM_FAULT_EIO, "threads any EIO",
-                      WL_THREADS);
-}
-
-/* Four concurrent writers, the N-th sync failing. */
-static void
-test_threads_sync_eio(void **state)
-{
-    (void)state;
-    run_vfs_loop_kind(WK_SIM_OP_SYNC, WK_SIM_FAULT_EIO, "threads sync EIO",
-                      WL_THREADS);
-}
-
-/* Opening a log with a torn tail while any call fails: the truncation is
- * never skipped silently (open fails or the log recovers correctly). */
-static void
-test_recovery_any_eio(void **state)
-{
-    (void)state;
-    run_vfs_loop_kind(WK_SIM_OP_ANY, WK_SIM_FAULT_EIO, "recovery any EIO",
-                      WL_RECOVERY);
-}
-
-/* Opening a log with a torn tail while a pwrite is short. */
-static void
-test_recovery_pwrite_short(void **state)
-{
-    (void)state;
-    run_vfs_loop_kind(WK_SIM_OP_PWRITE, WK_SIM_FAULT_SHORT_WRITE,
-                      "recovery pwrite SHORT", WL_RECOVERY);
-}
-
-/* Any vfs call failing with EIO: no hang, error reported, valid recovery. */
-static void
-test_any_call_eio(void **state)
-{
-    (void)state;
-    run_vfs_loop(WK_SIM_OP_ANY, WK_SIM_FAULT_EIO, "any call EIO");
-}
-
-/* Any vfs call failing with ENOSPC. */
-static void
-test_any_call_enospc(void **state)
-{
-    (void)state;
-    run_vfs_loop(WK_SIM_OP_ANY, WK_SIM_FAULT_ENOSPC, "any call ENOSPC");
-}
-
-/* Any vfs call failing, pwrites short (half the bytes land, then ENOSPC). */
-static void
-test_any_call_short_write(void **state)
-{
-    (void)state;
-    run_vfs_loop(WK_SIM_OP_ANY, WK_SIM_FAULT_SHORT_WRITE, "any call SHORT");
-}
-
-/* The N-th fsync/fdatasync fails with EIO: poisoned, never retried. */
-static void
-test_sync_eio(void **state)
-{
-    (void)state;
-    run_vfs_loop(WK_SIM_OP_SYNC, WK_SIM_FAULT_EIO, "sync EIO");
-}
-
-/* The N-th fsync/fdatasync fails with ENOSPC. */
-static void
-test_sync_enospc(void **state)
-{
-    (void)state;
-    run_vfs_loop(WK_SIM_OP_SYNC, WK_SIM_FAULT_ENOSPC, "sync ENOSPC");
-}
-
-/* The N-th pwrite fails with EIO. */
-static void
-test_pwrite_eio(void **state)
-{
-    (void)state;
-    run_vfs_loop(WK_SIM_OP_PWRITE, WK_SIM_FAULT_EIO, "pwrite EIO");
-}
-
-/* The N-th pwrite fails with ENOSPC. */
-static void
-test_pwrite_enospc(void **state)
-{
-    (void)state;
-    run_vfs_loop(WK_SIM_OP_PWRITE, WK_SIM_FAULT_ENOSPC, "pwrite ENOSPC");
-}
-
-/* The N-th pwrite is short. */
-static void
-test_pwrite_short(void **state)
-{
-    (void)state;
-    run_vfs_loop(WK_SIM_OP_PWRITE, WK_SIM_FAULT_SHORT_WRITE, "pwrite SHORT");
 }
 
 /* ---- a full disk ----------------------------------------------------- */
@@ -763,6 +678,53 @@ alloc_verify(const char *path, int acked, const char *ctx, fault_stats *st)
     }
 }
 
+/* One run of the allocator loop: its options (recovered entries counted
+ * in c) and what to compare with after it. */
+typedef struct alloc_run {
+    alloc_count c;
+    wk_log_opts o;
+    int64_t base;    /* live allocations at the start (leak check) */
+    uint64_t before; /* allocation count at the start */
+} alloc_run;
+
+/* Starts run n (the caller set fault_ctx): watchdog, options, and the
+ * n-th allocation from now failing. */
+static void
+alloc_run_start(alloc_run *ar, int64_t n)
+{
+    alarm(60);
+    ar->base = wkt_alloc_live();
+    ar->c = (alloc_count){0, 0};
+    alloc_opts(&ar->o, &ar->c);
+    ar->before = wkt_alloc_count();
+    wkt_alloc_fail_after(n);
+}
+
+/* After run n: resets the allocator, counts the run, reports a leak, and
+ * returns whether allocation n was reached. */
+static int
+alloc_tally(fault_stats *st, const alloc_run *ar, int64_t n, int errors)
+{
+    int64_t base = ar->base;
+    int hit = wkt_alloc_count() - ar->before >= (uint64_t)n;
+    wkt_alloc_reset();
+    st->runs++;
+    int64_t live = wkt_alloc_live();
+    if (live != base) {
+        fprintf(stderr, "  VIOLATION [%s]: %lld allocations leaked\n",
+                fault_ctx, (long long)(live - base));
+        st->failed++;
+    }
+    if (hit) {
+        st->fired++;
+        if (errors)
+            st->reported++;
+        else
+            st->absorbed++;
+    }
+    return hit;
+}
+
 static void
 alloc_loop_child(void *arg, fault_stats *st)
 {
@@ -781,16 +743,11 @@ alloc_loop_child(void *arg, fault_stats *st)
         snprintf(fault_ctx, sizeof fault_ctx,
                  "allocation %lld failing over create+append+close",
                  (long long)n);
-        alarm(60);
-        int64_t base = wkt_alloc_live();
-        alloc_count c = {0, 0};
-        wk_log_opts o;
-        alloc_opts(&o, &c);
-        uint64_t before = wkt_alloc_count();
-        wkt_alloc_fail_after(n);
+        alloc_run ar;
+        alloc_run_start(&ar, n);
         wk_log *log = NULL;
         int acked = 0, errors = 0;
-        int rc = wk_log_open(path, &o, &log, NULL);
+        int rc = wk_log_open(path, &ar.o, &log, NULL);
         if (rc == 0) {
             rc = alloc_appends(log, 0, 6, &acked);
             errors += rc != 0;
@@ -804,22 +761,7 @@ alloc_loop_child(void *arg, fault_stats *st)
         } else {
             errors++;
         }
-        int hit = wkt_alloc_count() - before >= (uint64_t)n;
-        wkt_alloc_reset();
-        st->runs++;
-        int64_t live = wkt_alloc_live();
-        if (live != base) {
-            fprintf(stderr, "  VIOLATION [%s]: %lld allocations leaked\n",
-                    fault_ctx, (long long)(live - base));
-            st->failed++;
-        }
-        if (hit) {
-            st->fired++;
-            if (errors)
-                st->reported++;
-            else
-                st->absorbed++;
-        }
+        int hit = alloc_tally(st, &ar, n, errors);
         if (errors || hit)
             alloc_verify(path, acked, fault_ctx, st);
         if (!hit)
@@ -851,16 +793,11 @@ alloc_loop_child(void *arg, fault_stats *st)
         snprintf(fault_ctx, sizeof fault_ctx,
                  "allocation %lld failing over a recovering open + append",
                  (long long)n);
-        alarm(60);
-        int64_t base = wkt_alloc_live();
-        alloc_count c = {0, 0};
-        wk_log_opts o;
-        alloc_opts(&o, &c);
-        uint64_t before = wkt_alloc_count();
-        wkt_alloc_fail_after(n);
+        alloc_run ar;
+        alloc_run_start(&ar, n);
         wk_log *log = NULL;
         int errors = 0;
-        int rc = wk_log_open(path, &o, &log, NULL);
+        int rc = wk_log_open(path, &ar.o, &log, NULL);
         if (rc == 0) {
             uint8_t buf[100];
             /* not a counted entry: a different writer id */
@@ -870,22 +807,7 @@ alloc_loop_child(void *arg, fault_stats *st)
         } else {
             errors++;
         }
-        int hit = wkt_alloc_count() - before >= (uint64_t)n;
-        wkt_alloc_reset();
-        st->runs++;
-        if (hit) {
-            st->fired++;
-            if (errors)
-                st->reported++;
-            else
-                st->absorbed++;
-        }
-        int64_t live = wkt_alloc_live();
-        if (live != base) {
-            fprintf(stderr, "  VIOLATION [%s]: %lld allocations leaked\n",
-                    fault_ctx, (long long)(live - base));
-            st->failed++;
-        }
+        int hit = alloc_tally(st, &ar, n, errors);
         /* The 42 entries of writer 1 are all still there. */
         alloc_verify(path, 42, fault_ctx, st);
         if (!hit)
@@ -917,21 +839,18 @@ test_failing_allocator(void **state)
 int
 main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_any_call_eio),
-        cmocka_unit_test(test_any_call_enospc),
-        cmocka_unit_test(test_any_call_short_write),
-        cmocka_unit_test(test_sync_eio),
-        cmocka_unit_test(test_sync_enospc),
-        cmocka_unit_test(test_pwrite_eio),
-        cmocka_unit_test(test_pwrite_enospc),
-        cmocka_unit_test(test_pwrite_short),
-        cmocka_unit_test(test_threads_any_eio),
-        cmocka_unit_test(test_threads_sync_eio),
-        cmocka_unit_test(test_recovery_any_eio),
-        cmocka_unit_test(test_recovery_pwrite_short),
+    static const struct CMUnitTest others[] = {
         cmocka_unit_test(test_disk_full),
         cmocka_unit_test(test_failing_allocator),
     };
+    enum { NV = sizeof vfs_tests / sizeof vfs_tests[0] };
+    struct CMUnitTest tests[NV + sizeof others / sizeof others[0]];
+    for (size_t i = 0; i < NV; i++)
+        tests[i] = (struct CMUnitTest){
+            .name = vfs_tests[i].test,
+            .test_func = test_vfs_loop,
+            .initial_state = (void *)&vfs_tests[i],
+        };
+    memcpy(tests + NV, others, sizeof others);
     return cmocka_run_group_tests_name("log_fault", tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jt_txn.h"
 #include "wkt.h"
 
 typedef struct fx {
@@ -40,24 +41,6 @@ fx_teardown(void **state)
     return 0;
 }
 
-static void
-commit1(wk_journal *j, uint64_t off, const void *p, size_t n)
-{
-    wk_journal_txn *t = NULL;
-    wkt_assert_ok(wk_journal_begin(j, &t));
-    wkt_assert_ok(wk_journal_write(t, off, p, n));
-    wkt_assert_ok(wk_journal_commit(t, NULL));
-}
-
-static void
-expect(wk_journal *j, uint64_t off, const void *p, size_t n)
-{
-    uint8_t *got = malloc(n);
-    wkt_assert_ok(wk_journal_read(j, off, n, got));
-    assert_memory_equal(got, p, n);
-    free(got);
-}
-
 /* A committed multi-write transaction is readable before and after a
  * checkpoint and after reopen, and lands in the data file. */
 static void
@@ -76,9 +59,9 @@ test_commit_read_reopen(void **state)
     uint64_t seq = 0;
     wkt_assert_ok(wk_journal_commit(t, &seq));
     assert_int_equal(seq, 1);
-    expect(j, 100, "heLLo", 5);
-    expect(j, 10000, "world", 5);
-    expect(j, 98, "\0\0heLLo\0", 8);
+    jt_expect(j, 100, "heLLo", 5);
+    jt_expect(j, 10000, "world", 5);
+    jt_expect(j, 98, "\0\0heLLo\0", 8);
     wk_journal_stats st;
     wk_journal_stats_get(j, &st);
     assert_int_equal(st.commits, 1);
@@ -89,7 +72,7 @@ test_commit_read_reopen(void **state)
     wk_journal_stats_get(j, &st);
     assert_int_equal(st.overlay_extents, 0);
     assert_int_equal(st.applied_seq, 1);
-    expect(j, 100, "heLLo", 5);
+    jt_expect(j, 100, "heLLo", 5);
     wkt_assert_ok(wk_journal_close(j));
 
     FILE *fp = fopen(f->data, "rb");
@@ -102,7 +85,7 @@ test_commit_read_reopen(void **state)
     wk_journal_report rep;
     wkt_assert_ok(wk_journal_open(f->data, &f->o, &j, &rep));
     assert_int_equal(rep.batches, 0);
-    expect(j, 100, "heLLo", 5);
+    jt_expect(j, 100, "heLLo", 5);
     wkt_assert_ok(wk_journal_close(j));
     wkt_assert_ok(wk_journal_verify(f->data, &f->o, &rep));
 }
@@ -120,7 +103,7 @@ test_replay_from_journal(void **state)
     for (int i = 0; i < 20; i++) {
         char b[32];
         snprintf(b, sizeof b, "txn-%02d", i);
-        commit1(j, (uint64_t)i * 3, b, strlen(b));
+        jt_commit1(j, (uint64_t)i * 3, b, strlen(b));
     }
     wk_journal_opts ro = f->o;
     ro.read_only = 1;
@@ -159,15 +142,15 @@ test_region_mode(void **state)
     wkt_assert_ok(wk_journal_write(t, (1 << 20) + 128 * 1024, "tail", 4));
     wkt_assert_ok(wk_journal_write(t, 0, "head", 4));
     wkt_assert_ok(wk_journal_commit(t, NULL));
-    expect(j, 0, "head", 4);
+    jt_expect(j, 0, "head", 4);
     uint8_t b[4];
     wkt_assert_rc(wk_journal_read(j, 1 << 20, 4, b), -EINVAL);
     wkt_assert_ok(wk_journal_close(j));
     wk_journal_opts o2 = f->o;
     o2.capacity = 0; /* read from the superblock */
     wkt_assert_ok(wk_journal_open(f->data, &o2, &j, NULL));
-    expect(j, (1 << 20) + 128 * 1024, "tail", 4);
-    expect(j, 0, "head", 4);
+    jt_expect(j, (1 << 20) + 128 * 1024, "tail", 4);
+    jt_expect(j, 0, "head", 4);
     wkt_assert_ok(wk_journal_close(j));
     o2.region_offset = 4096; /* wrong place: no superblock there */
     wkt_assert_rc(wk_journal_open(f->data, &o2, &j, NULL), WK_EFORMAT);
@@ -234,11 +217,11 @@ test_wraparound(void **state)
         uint8_t page[3000];
         for (int i = 0; i < 200; i++) {
             memset(page, 'a' + i % 26, sizeof page);
-            commit1(j, (uint64_t)(i % 7) * 3000, page, sizeof page);
+            jt_commit1(j, (uint64_t)(i % 7) * 3000, page, sizeof page);
         }
         for (int i = 193; i < 200; i++) {
             memset(page, 'a' + i % 26, sizeof page);
-            expect(j, (uint64_t)(i % 7) * 3000, page, sizeof page);
+            jt_expect(j, (uint64_t)(i % 7) * 3000, page, sizeof page);
         }
         wk_journal_stats st;
         wk_journal_stats_get(j, &st);
@@ -248,7 +231,7 @@ test_wraparound(void **state)
         wkt_assert_ok(wk_journal_open(f->data, &f->o, &j, NULL));
         for (int i = 193; i < 200; i++) {
             memset(page, 'a' + i % 26, sizeof page);
-            expect(j, (uint64_t)(i % 7) * 3000, page, sizeof page);
+            jt_expect(j, (uint64_t)(i % 7) * 3000, page, sizeof page);
         }
         wkt_assert_ok(wk_journal_close(j));
         wkt_assert_ok(wk_journal_verify(f->data, &f->o, NULL));

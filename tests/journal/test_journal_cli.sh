@@ -6,28 +6,9 @@
 set -u
 
 W=${1:?usage: test_journal_cli.sh /path/to/walkit}
-T=$(mktemp -d "${TMPDIR:-/var/tmp}/walkit-jcli.XXXXXX") || exit 2
-trap 'rm -rf "$T"' EXIT
-fails=0
-checks=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
-
-# expect_rc WANT CMD...: runs CMD (stdin from $IN or /dev/null), keeps
-# stdout in $T/out and stderr in $T/err, checks the exit status.
-expect_rc() {
-    local want=$1
-    shift
-    checks=$((checks + 1))
-    "$@" <"${IN:-/dev/null}" >"$T/out" 2>"$T/err"
-    rc=$?
-    if [ "$rc" != "$want" ]; then
-        fail "'$*': exit $rc, want $want; stderr: $(head -c 400 "$T/err")"
-    fi
-}
+CLI_TAG=jcli
+# shellcheck source=SCRIPTDIR/../lib/cli_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/cli_lib.sh"
 
 # expect_out TEXT WHAT: stdout equals TEXT (plus its newline).
 expect_out() {
@@ -36,13 +17,6 @@ expect_out() {
     got=$(cat "$T/out")
     if [ "$got" != "$1" ]; then
         fail "$2: stdout '$got', want '$1'"
-    fi
-}
-
-expect_grep() {
-    checks=$((checks + 1))
-    if ! grep -Eq -- "$1" "$2"; then
-        fail "$3: no line matching '$1' in: $(head -c 800 "$2")"
     fi
 }
 

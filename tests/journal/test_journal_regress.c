@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jt_txn.h"
 #include "wkt.h"
 
 typedef struct sfx {
@@ -43,15 +44,6 @@ sfx_teardown(void **state)
     return 0;
 }
 
-static void
-commit1(wk_journal *j, uint64_t off, const void *p, size_t n)
-{
-    wk_journal_txn *t = NULL;
-    wkt_assert_ok(wk_journal_begin(j, &t));
-    wkt_assert_ok(wk_journal_write(t, off, p, n));
-    wkt_assert_ok(wk_journal_commit(t, NULL));
-}
-
 /* A second opener of the same data file gets -EBUSY (a lock file, not the
  * caller's discipline, keeps two writers apart); after close it opens. */
 static void
@@ -84,7 +76,7 @@ test_eight_byte_batch_replays(void **state)
     sfx *f = *state;
     wk_journal *j = NULL;
     wkt_assert_ok(wk_journal_open("data.img", &f->o, &j, NULL));
-    commit1(j, 4096, "ABCDEFGH", 8);
+    jt_commit1(j, 4096, "ABCDEFGH", 8);
     power_cut(f, j, WK_SIM_DROP_ALL);
     uint8_t raw[8] = {0};
     size_t n = 0;
@@ -112,7 +104,7 @@ test_oversize_fails_at_once(void **state)
     wk_journal *j = NULL;
     f->o.full_wait_ms = 60000; /* a wait would show as a hang */
     wkt_assert_ok(wk_journal_open("data.img", &f->o, &j, NULL));
-    commit1(j, 0, "x", 1);
+    jt_commit1(j, 0, "x", 1);
     size_t big = 200 * 1024;
     uint8_t *p = calloc(1, big);
     time_t t0 = time(NULL);
@@ -160,7 +152,7 @@ test_abandoned_txn_blocks_nobody(void **state)
     wkt_assert_ok(wk_journal_begin(j, &b));
     wkt_assert_ok(wk_journal_write(b, 32, "late", 4));
     for (int i = 0; i < 50; i++)
-        commit1(j, 100 + (uint64_t)i, "c", 1);
+        jt_commit1(j, 100 + (uint64_t)i, "c", 1);
     cthr c = {j, -1};
     pthread_t th;
     pthread_create(&th, NULL, cthr_run, &c);
@@ -224,7 +216,7 @@ test_partial_reads_over_unapplied(void **state)
     uint8_t model[400];
     memset(model, 0, sizeof model);
     wkt_assert_ok(wk_journal_open("data.img", &f->o, &j, NULL));
-    commit1(j, 0, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", 40);
+    jt_commit1(j, 0, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", 40);
     wkt_assert_ok(wk_journal_checkpoint(j)); /* some bytes in the file */
     memset(model, 'z', 40);
     struct {
@@ -236,7 +228,7 @@ test_partial_reads_over_unapplied(void **state)
     for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
         uint8_t b[100];
         memset(b, w[i].c, w[i].len);
-        commit1(j, w[i].off, b, w[i].len);
+        jt_commit1(j, w[i].off, b, w[i].len);
         memcpy(model + w[i].off, b, w[i].len);
     }
     for (int pass = 0; pass < 2; pass++) {
@@ -260,9 +252,9 @@ three_batches(sfx *f)
 {
     wk_journal *j = NULL;
     wkt_assert_ok(wk_journal_open("data.img", &f->o, &j, NULL));
-    commit1(j, 0, "one", 3);
-    commit1(j, 8, "two", 3);
-    commit1(j, 16, "three", 5);
+    jt_commit1(j, 0, "one", 3);
+    jt_commit1(j, 8, "two", 3);
+    jt_commit1(j, 16, "three", 5);
     power_cut(f, j, WK_SIM_DROP_ALL);
     return 8192 + 512;
 }
@@ -311,7 +303,7 @@ test_corruption_in_the_middle(void **state)
     assert_int_equal(rep.corruptions, 1);
     wkt_assert_ok(wk_journal_read(j, 0, 21, got));
     assert_memory_equal(got, "one\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 21);
-    commit1(j, 100, "new", 3);
+    jt_commit1(j, 100, "new", 3);
     power_cut(f, j, WK_SIM_DROP_ALL);
     wkt_assert_ok(wk_journal_open("data.img", &f->o, &j, &rep));
     assert_int_equal(rep.corruptions, 0);
@@ -343,7 +335,7 @@ test_torn_tail(void **state)
     uint8_t got[21];
     wkt_assert_ok(wk_journal_read(j, 0, 21, got));
     assert_memory_equal(got, "one\0\0\0\0\0two\0\0\0\0\0\0\0\0\0\0", 21);
-    commit1(j, 16, "THREE", 5);
+    jt_commit1(j, 16, "THREE", 5);
     wkt_assert_ok(wk_journal_close(j));
     wkt_assert_ok(wk_journal_open("data.img", &f->o, &j, &rep));
     wkt_assert_ok(wk_journal_read(j, 16, 5, got));
@@ -359,9 +351,9 @@ test_superblock_damage(void **state)
     sfx *f = *state;
     wk_journal *j = NULL;
     wkt_assert_ok(wk_journal_open("data.img", &f->o, &j, NULL));
-    commit1(j, 0, "keep", 4);
+    jt_commit1(j, 0, "keep", 4);
     wkt_assert_ok(wk_journal_checkpoint(j)); /* gen 2 in slot 0 */
-    commit1(j, 4, "more", 4);
+    jt_commit1(j, 4, "more", 4);
     wkt_assert_ok(wk_journal_checkpoint(j)); /* gen 3 in slot 1 */
     wkt_assert_ok(wk_journal_close(j));
     flip(f, 4096 + 20); /* newest copy */

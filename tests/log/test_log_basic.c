@@ -53,6 +53,28 @@ opts_small(wk_log_opts *o)
     o->batch_bytes = 32 * 1024;
 }
 
+/* A fresh temp dir named after tag; *o gets opts_small's options. */
+static char *
+small_dir(const char *tag, wk_log_opts *o)
+{
+    char *dir = wkt_tmpdir(tag);
+    opts_small(o);
+    return dir;
+}
+
+/* Opens dir with *o collecting the recovered entries (o's recover_fn and
+ * recover_arg are set); returns them (the caller frees). */
+static collected *
+reopen_collect(const char *dir, wk_log_opts *o, wk_log **log,
+               wk_log_report *rep)
+{
+    collected *c = calloc(1, sizeof *c);
+    o->recover_fn = collect_fn;
+    o->recover_arg = c;
+    wkt_assert_ok(wk_log_open(dir, o, log, rep));
+    return c;
+}
+
 /* Builds payload i of length len deterministically. */
 static void
 payload(uint8_t *buf, size_t len, uint64_t i)
@@ -86,9 +108,8 @@ static void
 test_append_read_reopen(void **state)
 {
     (void)state;
-    char *dir = wkt_tmpdir("log_basic");
     wk_log_opts o;
-    opts_small(&o);
+    char *dir = small_dir("log_basic", &o);
     wk_log *log = NULL;
     wkt_assert_ok(wk_log_open(dir, &o, &log, NULL));
     uint8_t buf[3000];
@@ -143,11 +164,8 @@ test_append_read_reopen(void **state)
     assert_true(st.segments >= 2); /* 200 x ~1.5 KiB > 64 KiB */
     wkt_assert_ok(wk_log_close(log));
 
-    collected *c = calloc(1, sizeof *c);
-    o.recover_fn = collect_fn;
-    o.recover_arg = c;
     wk_log_report rep;
-    wkt_assert_ok(wk_log_open(dir, &o, &log, &rep));
+    collected *c = reopen_collect(dir, &o, &log, &rep);
     assert_int_equal(c->n, 200);
     for (int i = 0; i < 200; i++)
         assert_int_equal(c->lsns[i], lsns[i]);
@@ -177,12 +195,12 @@ static void
 test_appendv(void **state)
 {
     (void)state;
-    char *dir = wkt_tmpdir("log_appendv");
     wk_log_opts o;
-    opts_small(&o);
+    char *dir = small_dir("log_appendv", &o);
     wk_log *log = NULL;
     wkt_assert_ok(wk_log_open(dir, &o, &log, NULL));
-    struct iovec v[3] = {{(void *)"abc", 3}, {(void *)"", 0}, {(void *)"defg", 4}};
+    struct iovec v[3] = {
+        {(void *)"abc", 3}, {(void *)"", 0}, {(void *)"defg", 4}};
     uint64_t lsn = 0;
     wkt_assert_ok(wk_log_appendv(log, v, 3, WK_SYNC, &lsn));
     want w = {(const uint8_t *)"abcdefg", 7, 0};
@@ -203,9 +221,8 @@ static void
 test_errors(void **state)
 {
     (void)state;
-    char *dir = wkt_tmpdir("log_errors");
     wk_log_opts o;
-    opts_small(&o);
+    char *dir = small_dir("log_errors", &o);
     wk_log *log = NULL, *log2 = NULL;
     wkt_assert_rc(wk_log_open(NULL, &o, &log, NULL), -EINVAL);
     wkt_assert_rc(wk_log_open(dir, &o, NULL, NULL), -EINVAL);
@@ -291,9 +308,8 @@ static void
 test_rotate_checkpoint_recycle(void **state)
 {
     (void)state;
-    char *dir = wkt_tmpdir("log_ckpt");
     wk_log_opts o;
-    opts_small(&o);
+    char *dir = small_dir("log_ckpt", &o);
     ckpt_state cs = {0};
     o.checkpoint_fn = ckpt_fn;
     o.checkpoint_arg = &cs;
@@ -342,11 +358,8 @@ test_rotate_checkpoint_recycle(void **state)
     cs.fail = 0;
     wkt_assert_ok(wk_log_close(log));
 
-    collected *c = calloc(1, sizeof *c);
-    o.recover_fn = collect_fn;
-    o.recover_arg = c;
     wk_log_report rep;
-    wkt_assert_ok(wk_log_open(dir, &o, &log, &rep));
+    collected *c = reopen_collect(dir, &o, &log, &rep);
     assert_int_equal(rep.checkpoint_lsn, lsn);
     assert_int_equal(c->n, 100);
     assert_true(c->lsns[0] > lsn);
@@ -367,9 +380,8 @@ static void
 test_checkpoint_by_growth(void **state)
 {
     (void)state;
-    char *dir = wkt_tmpdir("log_ckpt_growth");
     wk_log_opts o;
-    opts_small(&o);
+    char *dir = small_dir("log_ckpt_growth", &o);
     ckpt_state cs = {0};
     o.checkpoint_fn = ckpt_fn;
     o.checkpoint_arg = &cs;
@@ -424,9 +436,8 @@ static void
 test_streams(void **state)
 {
     (void)state;
-    char *dir = wkt_tmpdir("log_stream");
     wk_log_opts o;
-    opts_small(&o);
+    char *dir = small_dir("log_stream", &o);
     wk_log *log = NULL;
     wkt_assert_ok(wk_log_open(dir, &o, &log, NULL));
     size_t total = 200000; /* ~7 chunks, spans several 64 KiB segments */
@@ -498,9 +509,8 @@ static void
 test_stream_checkpointed(void **state)
 {
     (void)state;
-    char *dir = wkt_tmpdir("log_stream_ckpt");
     wk_log_opts o;
-    opts_small(&o);
+    char *dir = small_dir("log_stream_ckpt", &o);
     ckpt_state cs = {0};
     o.checkpoint_fn = ckpt_fn;
     o.checkpoint_arg = &cs;
@@ -551,9 +561,8 @@ static void
 test_checkpoint_fn_appends(void **state)
 {
     (void)state;
-    char *dir = wkt_tmpdir("log_ckpt_append");
     wk_log_opts o;
-    opts_small(&o);
+    char *dir = small_dir("log_ckpt_append", &o);
     wk_log *log = NULL;
     o.checkpoint_fn = ckpt_append_fn;
     o.checkpoint_arg = &log;
@@ -573,9 +582,8 @@ static void
 test_max_batch_wait(void **state)
 {
     (void)state;
-    char *dir = wkt_tmpdir("log_batch_wait");
     wk_log_opts o;
-    opts_small(&o);
+    char *dir = small_dir("log_batch_wait", &o);
     o.max_batch_wait_us = 20000;
     wk_log *log = NULL;
     wkt_assert_ok(wk_log_open(dir, &o, &log, NULL));
@@ -596,9 +604,8 @@ static void
 test_read_only_and_verify(void **state)
 {
     (void)state;
-    char *dir = wkt_tmpdir("log_ro");
     wk_log_opts o;
-    opts_small(&o);
+    char *dir = small_dir("log_ro", &o);
     wk_log *log = NULL;
     wkt_assert_ok(wk_log_open(dir, &o, &log, NULL));
     uint64_t lsn = 0;
@@ -637,9 +644,8 @@ static void
 test_recover_fn_abort(void **state)
 {
     (void)state;
-    char *dir = wkt_tmpdir("log_abort");
     wk_log_opts o;
-    opts_small(&o);
+    char *dir = small_dir("log_abort", &o);
     wk_log *log = NULL;
     wkt_assert_ok(wk_log_open(dir, &o, &log, NULL));
     for (int i = 0; i < 5; i++)
@@ -683,10 +689,7 @@ test_poison_on_sync_error(void **state)
     wk_log_stats_get(log, &st);
     assert_int_equal(st.poisoned, -EIO);
     assert_int_not_equal(wk_log_close(log), 0);
-    collected *c = calloc(1, sizeof *c);
-    o.recover_fn = collect_fn;
-    o.recover_arg = c;
-    wkt_assert_ok(wk_log_open("log", &o, &log, NULL));
+    collected *c = reopen_collect("log", &o, &log, NULL);
     assert_true(c->n >= 1);
     assert_int_equal(c->lsns[0], lsn);
     wkt_assert_ok(wk_log_close(log));

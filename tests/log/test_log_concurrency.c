@@ -67,20 +67,31 @@ tally_fn(void *arg, const wk_log_entry *e)
     return 0;
 }
 
+/* Opens a log with 64 KiB segments, 16 KiB batches and 4 KiB entries (the
+ * options in *o) in a fresh temp dir named after tag (returned in *dir). */
+static wk_log *
+open_small(const char *tag, char **dir, wk_log_opts *o)
+{
+    *dir = wkt_tmpdir(tag);
+    wk_log_opts_init(o);
+    o->segment_bytes = 64 * 1024;
+    o->batch_bytes = 16 * 1024;
+    o->max_entry_bytes = 4096;
+    wk_log *log = NULL;
+    wkt_assert_ok(wk_log_open(*dir, o, &log, NULL));
+    return log;
+}
+
 /* 16 writers with WK_SYNC: every LSN unique, acked only once durable,
  * every entry recovered in LSN order after reopen, batches shared. */
 static void
 test_concurrent_sync_writers(void **state)
 {
     (void)state;
-    char *dir = wkt_tmpdir("log_conc");
+    char *dir = NULL;
     wk_log_opts o;
-    wk_log_opts_init(&o);
-    o.segment_bytes = 64 * 1024; /* rotations under contention too */
-    o.batch_bytes = 16 * 1024;
-    o.max_entry_bytes = 4096;
-    wk_log *log = NULL;
-    wkt_assert_ok(wk_log_open(dir, &o, &log, NULL));
+    /* small segments: rotations under contention too */
+    wk_log *log = open_small("log_conc", &dir, &o);
     int per = wkt_quick() ? 30 : 150;
     writer w[NTHREADS];
     pthread_t t[NTHREADS];
@@ -156,14 +167,9 @@ static void
 test_tail(void **state)
 {
     (void)state;
-    char *dir = wkt_tmpdir("log_tail");
+    char *dir = NULL;
     wk_log_opts o;
-    wk_log_opts_init(&o);
-    o.segment_bytes = 64 * 1024;
-    o.batch_bytes = 16 * 1024;
-    o.max_entry_bytes = 4096;
-    wk_log *log = NULL;
-    wkt_assert_ok(wk_log_open(dir, &o, &log, NULL));
+    wk_log *log = open_small("log_tail", &dir, &o);
     /* empty log: ENOTFOUND without timeout, ETIMEDOUT with one */
     wk_log_iter *it = NULL;
     wk_log_entry e;
@@ -182,8 +188,8 @@ test_tail(void **state)
     assert_int_equal(pthread_create(&t, NULL, tailer_main, &tl), 0);
     static char big[600] = "tailtail"; /* 400 x 600 B: crosses segments */
     for (int i = 0; i < 399; i++)
-        wkt_assert_ok(
-            wk_log_append(log, big, sizeof big, i % 3 == 0 ? WK_SYNC : 0, NULL));
+        wkt_assert_ok(wk_log_append(log, big, sizeof big,
+                                    i % 3 == 0 ? WK_SYNC : 0, NULL));
     wkt_assert_ok(wk_log_sync(log, 0));
     pthread_join(t, NULL);
     wkt_assert_ok(tl.rc);
@@ -212,14 +218,9 @@ static void
 test_tail_woken_by_close(void **state)
 {
     (void)state;
-    char *dir = wkt_tmpdir("log_tail_close");
+    char *dir = NULL;
     wk_log_opts o;
-    wk_log_opts_init(&o);
-    o.segment_bytes = 64 * 1024;
-    o.batch_bytes = 16 * 1024;
-    o.max_entry_bytes = 4096;
-    wk_log *log = NULL;
-    wkt_assert_ok(wk_log_open(dir, &o, &log, NULL));
+    wk_log *log = open_small("log_tail_close", &dir, &o);
     wkt_assert_ok(wk_log_append(log, "x", 1, WK_SYNC, NULL));
     blocked b = {NULL, 0};
     wkt_assert_ok(wk_log_iter_open(log, 0, &b.it));

@@ -68,6 +68,38 @@ opts_for(wk_log_opts *o, wk_sim *sim, seen *s)
     o->recover_arg = s;
 }
 
+/* A fresh simulated disk with default options. */
+static wk_sim *
+new_sim(void)
+{
+    wk_sim *sim = NULL;
+    wkt_assert_ok(wk_sim_create(NULL, &sim));
+    return sim;
+}
+
+/* Reopens "log" with *o (as opts_for set it up with s), s emptied first;
+ * asserts the open succeeds. */
+static void
+reopen_seen(const wk_log_opts *o, seen *s, wk_log **log, wk_log_report *rep)
+{
+    memset(s, 0, sizeof *s);
+    wkt_assert_ok(wk_log_open("log", o, log, rep));
+}
+
+/* Number of entries an iterator from LSN 0 yields. */
+static int
+iter_count(wk_log *log)
+{
+    wk_log_iter *it = NULL;
+    wkt_assert_ok(wk_log_iter_open(log, 0, &it));
+    wk_log_entry e;
+    int n = 0;
+    while (wk_log_iter_next(it, &e, 0) == 0)
+        n++;
+    wk_log_iter_close(it);
+    return n;
+}
+
 /* Appends n entries; sync each one (one batch each) or only the last (one
  * batch for all). LSNs strictly increase. Returns the last LSN. */
 static uint64_t
@@ -88,8 +120,7 @@ fill(wk_log *log, int n, int sync_each)
 static wk_sim *
 make_log(int n, int sync_each)
 {
-    wk_sim *sim = NULL;
-    wkt_assert_ok(wk_sim_create(NULL, &sim));
+    wk_sim *sim = new_sim();
     wk_log_opts o;
     opts_for(&o, sim, NULL);
     wk_log *log = NULL;
@@ -140,9 +171,8 @@ test_torn_tail_truncated(void **state)
     assert_int_equal(rep.corruptions, 1);
     assert_int_equal(rep.corruption[0].offset, frame_off(11));
 
-    memset(&s, 0, sizeof s);
     o.recovery = WK_RECOVER_TOLERATE_TORN_TAIL;
-    wkt_assert_ok(wk_log_open("log", &o, &log, &rep));
+    reopen_seen(&o, &s, &log, &rep);
     assert_int_equal(s.n, 10);
     assert_int_equal(rep.entries, 10);
     assert_int_equal(rep.corruptions, 0);
@@ -161,8 +191,7 @@ test_torn_tail_truncated(void **state)
     fill(log, 2, 1);
     wkt_assert_ok(wk_log_close(log));
 
-    memset(&s, 0, sizeof s);
-    wkt_assert_ok(wk_log_open("log", &o, &log, &rep));
+    reopen_seen(&o, &s, &log, &rep);
     assert_int_equal(s.n, 12);
     assert_int_equal(s.lsn[10], 11 + SKIPD);
     assert_int_equal(s.lsn[11], 12 + SKIPD);
@@ -191,8 +220,7 @@ test_garbage_tail(void **state)
     assert_int_equal(rep.corruptions, 0);
     fill(log, 1, 1);
     wkt_assert_ok(wk_log_close(log));
-    memset(&s, 0, sizeof s);
-    wkt_assert_ok(wk_log_open("log", &o, &log, &rep));
+    reopen_seen(&o, &s, &log, &rep);
     assert_int_equal(s.n, 11);
     wkt_assert_ok(wk_log_close(log));
     wk_sim_destroy(sim);
@@ -214,9 +242,8 @@ test_torn_batch(void **state)
     fill(log, 5, 0); /* LSN 11..15 in one batch */
     wkt_assert_ok(wk_log_close(log));
     flip(sim, SEG1, frame_off(11) + 30);
-    memset(&s, 0, sizeof s);
     wk_log_report rep;
-    wkt_assert_ok(wk_log_open("log", &o, &log, &rep));
+    reopen_seen(&o, &s, &log, &rep);
     assert_int_equal(s.n, 10);
     assert_int_equal(rep.corruptions, 0);
     assert_int_equal(rep.torn_offset, frame_off(11));
@@ -261,35 +288,25 @@ test_corruption_policies(void **state)
     assert_int_equal(rep.corruption[0].offset, frame_off(5));
     assert_int_equal(rep.corruption[0].lsn, 5);
 
-    memset(&s, 0, sizeof s);
     o.recovery = WK_RECOVER_SKIP_CORRUPT;
-    wkt_assert_ok(wk_log_open("log", &o, &log, &rep));
+    reopen_seen(&o, &s, &log, &rep);
     assert_int_equal(s.n, 9);
     assert_int_equal(s.lsn[4], 6);
     assert_int_equal(rep.corruptions, 1);
     wkt_assert_rc(wk_log_read(log, 5, seen_fn, &s), WK_ENOTFOUND);
     wkt_assert_ok(wk_log_read(log, 6, seen_fn, &s));
-    wk_log_iter *it = NULL;
-    wkt_assert_ok(wk_log_iter_open(log, 0, &it));
-    wk_log_entry e;
-    int n = 0;
-    while (wk_log_iter_next(it, &e, 0) == 0)
-        n++;
-    assert_int_equal(n, 9);
-    wk_log_iter_close(it);
+    assert_int_equal(iter_count(log), 9);
     wkt_assert_ok(wk_log_close(log));
 
-    memset(&s, 0, sizeof s);
     o.recovery = WK_RECOVER_POINT_IN_TIME;
-    wkt_assert_ok(wk_log_open("log", &o, &log, &rep));
+    reopen_seen(&o, &s, &log, &rep);
     assert_int_equal(s.n, 4);
     assert_int_equal(rep.corruptions, 1);
     /* above every FSN used before, also in the discarded part */
     assert_true(fill(log, 1, 1) > 12 + SKIPD);
     wkt_assert_ok(wk_log_close(log));
-    memset(&s, 0, sizeof s);
     o.recovery = WK_RECOVER_TOLERATE_TORN_TAIL;
-    wkt_assert_ok(wk_log_open("log", &o, &log, &rep));
+    reopen_seen(&o, &s, &log, &rep);
     assert_int_equal(s.n, 5);
     assert_int_equal(rep.corruptions, 0);
     wkt_assert_ok(wk_log_close(log));
@@ -302,8 +319,7 @@ static void
 test_gap_and_bad_header(void **state)
 {
     (void)state;
-    wk_sim *sim = NULL;
-    wkt_assert_ok(wk_sim_create(NULL, &sim));
+    wk_sim *sim = new_sim();
     wk_log_opts o;
     opts_for(&o, sim, NULL);
     o.max_entry_bytes = 8000;
@@ -331,6 +347,14 @@ test_gap_and_bad_header(void **state)
 
 #define MAXK 8192
 static uint64_t g_lsn_of[MAXK]; /* payload counter -> LSN returned */
+
+/* Resets the payload counter and the counter -> LSN map. */
+static void
+reset_counters(void)
+{
+    g_ctr = 0;
+    memset(g_lsn_of, 0, sizeof g_lsn_of);
+}
 
 typedef struct mapped {
     uint64_t n, last;
@@ -411,10 +435,8 @@ test_lsn_never_reused_after_crash(void **state)
         {WK_SIM_DROP_ALL, 5, 900},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        g_ctr = 0;
-        memset(g_lsn_of, 0, sizeof g_lsn_of);
-        wk_sim *sim = NULL;
-        wkt_assert_ok(wk_sim_create(NULL, &sim));
+        reset_counters();
+        wk_sim *sim = new_sim();
         mapped m;
         wk_log_report rep;
         wk_log *log = open_mapped(sim, &m, &rep);
@@ -455,8 +477,7 @@ test_clean_close_keeps_lsns_dense(void **state)
 {
     (void)state;
     g_ctr = 0;
-    wk_sim *sim = NULL;
-    wkt_assert_ok(wk_sim_create(NULL, &sim));
+    wk_sim *sim = new_sim();
     mapped m;
     wk_log_report rep;
     wk_log *log = open_mapped(sim, &m, &rep);
@@ -517,10 +538,8 @@ static void
 test_crash_with_only_skip_on_disk(void **state)
 {
     (void)state;
-    g_ctr = 0;
-    memset(g_lsn_of, 0, sizeof g_lsn_of);
-    wk_sim *sim = NULL;
-    wkt_assert_ok(wk_sim_create(NULL, &sim));
+    reset_counters();
+    wk_sim *sim = new_sim();
     mapped m;
     wk_log_report rep;
     wk_log *log = open_mapped(sim, &m, &rep);
@@ -548,14 +567,7 @@ test_crash_with_only_skip_on_disk(void **state)
     l = fill_rec(log, 2, WK_SYNC);
     assert_true(l > maxl);
     wkt_assert_rc(wk_log_read(log, 4, never_fn, NULL), WK_ENOTFOUND);
-    wk_log_iter *it = NULL;
-    wkt_assert_ok(wk_log_iter_open(log, 0, &it));
-    wk_log_entry e;
-    int n = 0;
-    while (wk_log_iter_next(it, &e, 0) == 0)
-        n++;
-    assert_int_equal(n, 5);
-    wk_log_iter_close(it);
+    assert_int_equal(iter_count(log), 5);
     wkt_assert_ok(wk_log_close(log));
     log = open_mapped(sim, &m, &rep);
     assert_int_equal(m.n, 5);
@@ -651,8 +663,7 @@ static void
 test_segment_taken_during_zero_fill(void **state)
 {
     (void)state;
-    g_ctr = 0;
-    memset(g_lsn_of, 0, sizeof g_lsn_of);
+    reset_counters();
     const uint64_t segb = 4u << 20; /* four 1 MiB fill writes */
     wk_sim_opts so;
     wk_sim_opts_init(&so);
@@ -725,8 +736,7 @@ static void
 test_stats_rotation_waits_and_segment_bytes(void **state)
 {
     (void)state;
-    wk_sim *sim = NULL;
-    wkt_assert_ok(wk_sim_create(NULL, &sim));
+    wk_sim *sim = new_sim();
     wk_log_opts o;
     opts_for(&o, sim, NULL);
     o.zero_fill = 0;
@@ -785,8 +795,7 @@ static void
 test_batch_bytes_cap(void **state)
 {
     (void)state;
-    wk_sim *sim = NULL;
-    wkt_assert_ok(wk_sim_create(NULL, &sim));
+    wk_sim *sim = new_sim();
     wk_log_opts o;
     opts_for(&o, sim, NULL);
     o.segment_bytes = 256u << 20;

@@ -418,14 +418,36 @@ dir_line(void *arg, const tline *t)
     }
 }
 
+/* A new run of sc (seeded) with its log opened in *log. */
+static wko_run *
+open_run(const wko_scenario *sc, uint64_t seed, wk_log **log)
+{
+    wko_run *r = wko_run_new(sc, seed);
+    assert_non_null(r);
+    wkt_assert_ok(wko_open(r, log));
+    return r;
+}
+
+/* Opens the log, runs body(r, log, a new writer), then cuts the power at
+ * once, the log still open (its close meets a frozen disk); returns the
+ * open's or body's error. */
 static int
-recycle_workload(wko_run *r)
+run_then_cut(wko_run *r, int (*body)(wko_run *, wk_log *, int))
 {
     wk_log *log = NULL;
     int rc = wko_open(r, &log);
     if (rc != 0)
         return rc;
-    int w = wko_writer(r);
+    rc = body(r, log, wko_writer(r));
+    wk_sim_crash_after(wko_sim(r), 0);
+    wko_close(r, log);
+    return rc;
+}
+
+static int
+recycle_workload(wko_run *r, wk_log *log, int w)
+{
+    int rc = 0;
     uint64_t lsn = 0;
     for (int phase = 0; phase < 3 && rc == 0; phase++) {
         for (int i = 0; i < 24 && rc == 0; i++)
@@ -436,9 +458,7 @@ recycle_workload(wko_run *r)
                 rc = wk_log_wait_checkpointed(log, lsn, 5000);
         }
     }
-    /* Power cut right after the last ack, the log still open. */
-    wk_sim_crash_after(wko_sim(r), 0);
-    wko_close(r, log);
+    /* (run_then_cut cuts the power right after the last ack.) */
     return rc;
 }
 
@@ -459,7 +479,7 @@ test_recycled_segment_dir_synced_before_ack(void **state)
     for (int k = 0; k < 3; k++) {
         wko_run *r = wko_run_new(&sc, 21 + (uint64_t)k);
         assert_non_null(r);
-        wkt_assert_ok(recycle_workload(r));
+        wkt_assert_ok(run_then_cut(r, recycle_workload));
         dir_check d;
         memset(&d, 0, sizeof d);
         each_line(wk_sim_trace(wko_sim(r)), dir_line, &d);
@@ -581,15 +601,10 @@ test_torn_entry_with_surviving_end_opens(void **state)
 /* ---- okaywal defect 4: bytes left by rollback / recycling come back --- */
 
 static int
-rollback_recycle_workload(wko_run *r)
+rollback_recycle_workload(wko_run *r, wk_log *log, int w)
 {
-    wk_log *log = NULL;
-    int rc = wko_open(r, &log);
-    if (rc != 0)
-        return rc;
-    int w = wko_writer(r);
     uint64_t lsn = 0;
-    rc = wko_stream(r, log, w, 40000, 9000, WK_SYNC, 1, NULL, NULL, NULL);
+    int rc = wko_stream(r, log, w, 40000, 9000, WK_SYNC, 1, NULL, NULL, NULL);
     for (int i = 0; i < 14 && rc == 0; i++)
         rc = wko_append(r, log, w, 5000 + (size_t)i, WK_SYNC, &lsn);
     if (rc == 0)
@@ -605,8 +620,6 @@ rollback_recycle_workload(wko_run *r)
         rc = wko_append(r, log, w, 9000 + (size_t)i, WK_SYNC, NULL);
     if (rc == 0)
         rc = wko_stream(r, log, w, 20000, 5000, WK_SYNC, 1, NULL, NULL, NULL);
-    wk_sim_crash_after(wko_sim(r), 0);
-    wko_close(r, log);
     return rc;
 }
 
@@ -623,7 +636,7 @@ test_rollback_and_recycled_bytes_never_return(void **state)
     for (int p = 0; p < WK_SIM_POLICY_COUNT; p++) {
         wko_run *r = wko_run_new(&sc, 41 + (uint64_t)p);
         assert_non_null(r);
-        wkt_assert_ok(rollback_recycle_workload(r));
+        wkt_assert_ok(run_then_cut(r, rollback_recycle_workload));
         wkt_assert_ok(wk_sim_crash(wko_sim(r), 9 + (uint64_t)p, p));
         wko_check_after_crash(r, (p + 2) % WK_SIM_POLICY_COUNT, 5);
         fail_on_violations(r, "stale_bytes");
@@ -664,10 +677,8 @@ test_open_stream_does_not_block_writers(void **state)
     (void)state;
     static const wko_scenario sc = {.name = "stream_nonblocking",
                                     .zero_fill = 1};
-    wko_run *r = wko_run_new(&sc, 51);
-    assert_non_null(r);
     wk_log *log = NULL;
-    wkt_assert_ok(wko_open(r, &log));
+    wko_run *r = open_run(&sc, 51, &log);
     wk_log_stream *s = NULL;
     wkt_assert_ok(wk_log_stream_begin(log, &s));
     uint8_t buf[40000];
@@ -813,10 +824,8 @@ test_fsync_never_retried_after_eio(void **state)
                                     .segment_bytes = 1 << 20,
                                     .zero_fill = 1,
                                     .trace = 1};
-    wko_run *r = wko_run_new(&sc, 61);
-    assert_non_null(r);
     wk_log *log = NULL;
-    wkt_assert_ok(wko_open(r, &log));
+    wko_run *r = open_run(&sc, 61, &log);
     int w = wko_writer(r);
     for (int i = 0; i < 3; i++)
         wkt_assert_ok(wko_append(r, log, w, 200, WK_SYNC, NULL));
@@ -953,21 +962,28 @@ test_torn_tail_truncated_before_next_append(void **state)
 
 /* ---- reads: the iterator never yields an entry it cannot read -------- */
 
-typedef struct fill_arg {
-    wk_log *log;
-    int writer;
-    uint64_t lsn;
-} fill_arg;
-
 static int
 fill_between(wko_run *r, void *arg, int chunk)
 {
-    fill_arg *f = arg;
+    wko_between_arg *f = arg;
     int rc = 0;
     for (int i = 0; chunk == 0 && i < 4 && rc == 0; i++) {
         rc = wko_append(r, f->log, f->writer, 15000, WK_SYNC, &f->lsn);
     }
     return rc;
+}
+
+/* Streams 130000 bytes in 65000-byte chunks (a new writer), fill_between
+ * appending writer w's entries between the chunks; returns the COMMIT's
+ * LSN. */
+static uint64_t
+spanning_stream(wko_run *r, wk_log *log, int w)
+{
+    wko_between_arg fa = {log, w, 0};
+    uint64_t commit = 0;
+    wkt_assert_ok(wko_stream(r, log, wko_writer(r), 130000, 65000, WK_SYNC, 0,
+                             fill_between, &fa, &commit));
+    return commit;
 }
 
 /* Iterates from 0 reading and checking every entry's bytes; describes the
@@ -1026,19 +1042,14 @@ test_iterator_from_oldest_yields_readable_entries(void **state)
                                     .zero_fill = 0,
                                     .checkpoint = 1,
                                     .recycle_pool = 8};
-    wko_run *r = wko_run_new(&sc, 81);
-    assert_non_null(r);
     wk_log *log = NULL;
-    wkt_assert_ok(wko_open(r, &log));
+    wko_run *r = open_run(&sc, 81, &log);
     int w = wko_writer(r);
     /* Chunks are ~60 KiB here (a segment's room): chunk 0 fills segment 1;
      * between the chunks four 15000-byte entries fill segment 2; chunk 1
      * and the COMMIT go to segment 3. A checkpoint past the commit then
      * recycles segments 1 and 2 while segment 3 (with the COMMIT) lives. */
-    fill_arg fa = {log, w, 0};
-    uint64_t commit = 0, lsn = 0;
-    wkt_assert_ok(wko_stream(r, log, wko_writer(r), 130000, 65000, WK_SYNC, 0,
-                             fill_between, &fa, &commit));
+    uint64_t commit = spanning_stream(r, log, w), lsn = 0;
     wkt_assert_ok(wko_append(r, log, w, 500, WK_SYNC, &lsn));
     wkt_assert_ok(wk_log_checkpoint(log));
     wkt_assert_ok(wk_log_wait_checkpointed(log, lsn, 5000));
@@ -1092,15 +1103,10 @@ test_iterator_after_crash_mid_recycling(void **state)
     /* Cut after 1..12 mutations of the checkpoint: one of them lands
      * between the recycling of the two segments. */
     for (int cut = 1; cut <= 12; cut++) {
-        wko_run *r = wko_run_new(&sc, 91 + (uint64_t)cut);
-        assert_non_null(r);
         wk_log *log = NULL;
-        wkt_assert_ok(wko_open(r, &log));
+        wko_run *r = open_run(&sc, 91 + (uint64_t)cut, &log);
         int w = wko_writer(r);
-        fill_arg fa = {log, w, 0};
-        uint64_t commit = 0, lsn = 0;
-        wkt_assert_ok(wko_stream(r, log, wko_writer(r), 130000, 65000, WK_SYNC,
-                                 0, fill_between, &fa, &commit));
+        uint64_t commit = spanning_stream(r, log, w), lsn = 0;
         for (int i = 0; i < 6; i++) /* move the tail past the COMMIT's */
             wkt_assert_ok(wko_append(r, log, w, 15000, WK_SYNC, &lsn));
         settle(wko_sim(r));
@@ -1143,10 +1149,8 @@ test_reopen_with_smaller_max_entry_keeps_entries(void **state)
     static const wko_scenario sc = {.name = "smaller_max_entry",
                                     .zero_fill = 1,
                                     .max_entry_bytes = 16 << 10};
-    wko_run *r = wko_run_new(&sc, 101);
-    assert_non_null(r);
     wk_log *log = NULL;
-    wkt_assert_ok(wko_open(r, &log));
+    wko_run *r = open_run(&sc, 101, &log);
     int w = wko_writer(r);
     for (int i = 0; i < 3; i++)
         wkt_assert_ok(wko_append(r, log, w, 15000, WK_SYNC, NULL));
