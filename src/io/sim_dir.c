@@ -231,10 +231,9 @@ sim_mkdir(wk_vfs *vfs, const char *path)
     return wk__sim_leave(s, 1, rc);
 }
 
-/* The inode lock_dir locks: a directory (its LOCK file is created) or a
- * regular file (locked itself); also the lookup under find_dir. */
-static int
-sim_find_lockable(wk_sim *s, const char *path, wk__sim_inode **out)
+/* Looks up an existing inode, checking its type unless type is 0. */
+int
+wk__sim_find(wk_sim *s, const char *path, int type, wk__sim_inode **out)
 {
     wk__sim_path p;
     wk__sim_inode *dir = NULL, *ino = NULL;
@@ -244,19 +243,8 @@ sim_find_lockable(wk_sim *s, const char *path, wk__sim_inode **out)
         rc = wk__sim_lookup(s, &p, &dir, &leaf, &ino);
     if (rc == 0 && ino == NULL)
         rc = -ENOENT;
-    if (rc == 0)
-        *out = ino;
-    return rc;
-}
-
-/* Looks up an existing directory. */
-int
-wk__sim_find_dir(wk_sim *s, const char *path, wk__sim_inode **out)
-{
-    wk__sim_inode *ino = NULL;
-    int rc = sim_find_lockable(s, path, &ino);
-    if (rc == 0 && ino->type != WK__SIM_DIR)
-        rc = -ENOTDIR;
+    if (rc == 0 && type != 0 && ino->type != type)
+        rc = type == WK__SIM_DIR ? -ENOTDIR : -EISDIR;
     if (rc == 0)
         *out = ino;
     return rc;
@@ -272,7 +260,7 @@ sim_list(wk_vfs *vfs, const char *dirpath, wk_vfs_list_fn fn, void *arg)
     int rc;
     sim_dir_enter(s, WK_SIM_OP_LIST, 0, &rc);
     if (rc == 0)
-        rc = wk__sim_find_dir(s, dirpath, &dir);
+        rc = wk__sim_find(s, dirpath, WK__SIM_DIR, &dir);
     if (rc == 0) {
         /* Copy the names: fn runs unlocked and may call the vfs. */
         size_t bytes = 1;
@@ -305,19 +293,12 @@ static int
 sim_stat(wk_vfs *vfs, const char *path, wk_vfs_stat *st)
 {
     wk_sim *s = vfs->ctx;
-    wk__sim_path p;
-    wk__sim_inode *dir = NULL, *ino = NULL;
-    const char *leaf = NULL;
+    wk__sim_inode *ino = NULL;
     int rc;
     sim_dir_enter(s, WK_SIM_OP_STAT, 0, &rc);
-    if (rc == 0 && (rc = wk__sim_path_norm(path, &p)) == 0 &&
-        (rc = wk__sim_lookup(s, &p, &dir, &leaf, &ino)) == 0) {
-        if (ino == NULL) {
-            rc = -ENOENT;
-        } else {
-            st->type = ino->type == WK__SIM_DIR ? WK_VFS_DIR : WK_VFS_FILE;
-            st->size = ino->type == WK__SIM_DIR ? 0 : ino->cached.len;
-        }
+    if (rc == 0 && (rc = wk__sim_find(s, path, 0, &ino)) == 0) {
+        st->type = ino->type == WK__SIM_DIR ? WK_VFS_DIR : WK_VFS_FILE;
+        st->size = ino->type == WK__SIM_DIR ? 0 : ino->cached.len;
     }
     return wk__sim_leave(s, 0, rc);
 }
@@ -330,7 +311,7 @@ sim_sync_dir(wk_vfs *vfs, const char *dirpath)
     int rc;
     if (sim_dir_enter(s, WK_SIM_OP_SYNC_DIR, 1, &rc))
         return wk__sim_leave(s, 0, rc);
-    if (rc == 0 && (rc = wk__sim_find_dir(s, dirpath, &dir)) == 0)
+    if (rc == 0 && (rc = wk__sim_find(s, dirpath, WK__SIM_DIR, &dir)) == 0)
         wk__sim_dops_apply(s, dir);
     wk__sim_trace(s, rc, "sync_dir %s", dirpath);
     return wk__sim_leave(s, 1, rc);
@@ -343,8 +324,8 @@ sim_lock_dir(wk_vfs *vfs, const char *dirpath, wk_vfs_lock **out)
     wk__sim_inode *dir = NULL, *lockfile = NULL;
     int rc;
     sim_dir_enter(s, WK_SIM_OP_LOCK, 0, &rc);
-    if (rc == 0)
-        rc = sim_find_lockable(s, dirpath, &dir);
+    if (rc == 0) /* a directory (its LOCK file is created) or a file */
+        rc = wk__sim_find(s, dirpath, 0, &dir);
     if (rc == 0 && dir->locked)
         rc = -EBUSY;
     if (rc != 0)

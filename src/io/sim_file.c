@@ -54,6 +54,15 @@ sim_fop_new(int kind, uint64_t off, uint64_t len, size_t data_len)
     return op;
 }
 
+/* Queues an operation without data (TRUNC, ALLOC) on the file. */
+static int
+sim_file_push_op(wk_sim *s, wk__sim_inode *ino, int kind, uint64_t off,
+                 uint64_t len)
+{
+    wk__sim_fop *op = sim_fop_new(kind, off, len, 0);
+    return op == NULL ? WK_ENOMEM : sim_file_push(s, ino, op);
+}
+
 /* Writes the first n bytes of iov at off. */
 static int
 sim_file_write(wk_sim *s, wk__sim_inode *ino, const struct iovec *iov,
@@ -97,14 +106,23 @@ sim_file_sync(wk__sim_inode *ino)
 /* ------------------------------------------------------------------ */
 /* File methods */
 
-/* Locks the handle's sim; WK_ECRASHED (unlocked) for a dead handle. */
+/* Locks the handle's sim and counts a call of kind: returns 1 when the
+ * call must end at once returning *rc (WK_ECRASHED for a dead handle, or
+ * wk__sim_enter failed; the sim is unlocked again), else 0 with the sim
+ * locked, *rc 0 and *fault the fault the call must suffer (or 0). */
 static int
-sim_handle_lock(wk__sim_handle *h)
+sim_file_enter(wk__sim_handle *h, int kind, int mutating, int *fault, int *rc)
 {
     pthread_mutex_lock(&h->sim->mu);
     if (h->ino == NULL) {
         pthread_mutex_unlock(&h->sim->mu);
-        return WK_ECRASHED;
+        *rc = WK_ECRASHED;
+        return 1;
+    }
+    *rc = wk__sim_enter(h->sim, kind, mutating, fault);
+    if (*rc != 0) {
+        *rc = wk__sim_leave(h->sim, 0, *rc);
+        return 1;
     }
     return 0;
 }
@@ -143,11 +161,10 @@ sim_pread(wk_file *f, void *buf, size_t len, uint64_t off, size_t *nread)
 {
     wk__sim_handle *h = (wk__sim_handle *)f;
     wk_sim *s = h->sim;
-    int fault, rc = sim_handle_lock(h);
-    if (rc != 0)
+    int fault, rc;
+    if (sim_file_enter(h, WK_SIM_OP_PREAD, 0, &fault, &rc))
         return rc;
-    rc = wk__sim_enter(s, WK_SIM_OP_PREAD, 0, &fault);
-    if (rc == 0 && fault != 0)
+    if (fault != 0)
         rc = wk__sim_fault_rc(fault);
     if (rc == 0) {
         const wk__sim_buf *b = &h->ino->cached;
@@ -174,12 +191,9 @@ sim_pwritev(wk_file *f, const struct iovec *iov, int iovcnt, uint64_t off)
         else
             total += iov[i].iov_len;
     }
-    int fault, rc = sim_handle_lock(h);
-    if (rc != 0)
+    int fault, rc;
+    if (sim_file_enter(h, WK_SIM_OP_PWRITE, 1, &fault, &rc))
         return rc;
-    rc = wk__sim_enter(s, WK_SIM_OP_PWRITE, 1, &fault);
-    if (rc != 0)
-        return wk__sim_leave(s, 0, rc);
     if (overflow)
         rc = -EINVAL;
     else if (!h->writable)
@@ -211,12 +225,9 @@ sim_sync(wk_file *f, int flags)
 {
     wk__sim_handle *h = (wk__sim_handle *)f;
     wk_sim *s = h->sim;
-    int fault, rc = sim_handle_lock(h);
-    if (rc != 0)
+    int fault, rc;
+    if (sim_file_enter(h, WK_SIM_OP_SYNC, 1, &fault, &rc))
         return rc;
-    rc = wk__sim_enter(s, WK_SIM_OP_SYNC, 1, &fault);
-    if (rc != 0)
-        return wk__sim_leave(s, 0, rc);
     if (flags != WK_SYNC_DATA && flags != WK_SYNC_FULL) {
         rc = -EINVAL;
     } else if (fault != 0) {
@@ -237,12 +248,9 @@ sim_allocate(wk_file *f, uint64_t off, uint64_t len)
 {
     wk__sim_handle *h = (wk__sim_handle *)f;
     wk_sim *s = h->sim;
-    int fault, rc = sim_handle_lock(h);
-    if (rc != 0)
+    int fault, rc;
+    if (sim_file_enter(h, WK_SIM_OP_ALLOCATE, 1, &fault, &rc))
         return rc;
-    rc = wk__sim_enter(s, WK_SIM_OP_ALLOCATE, 1, &fault);
-    if (rc != 0)
-        return wk__sim_leave(s, 0, rc);
     if (len == 0)
         rc = -EINVAL;
     else if (!h->writable)
@@ -251,10 +259,8 @@ sim_allocate(wk_file *f, uint64_t off, uint64_t len)
         rc = -EFBIG;
     else if (fault != 0)
         rc = wk__sim_fault_rc(fault);
-    else {
-        wk__sim_fop *op = sim_fop_new(WK__SIM_ALLOC, off, len, 0);
-        rc = op == NULL ? WK_ENOMEM : sim_file_push(s, h->ino, op);
-    }
+    else
+        rc = sim_file_push_op(s, h->ino, WK__SIM_ALLOC, off, len);
     wk__sim_trace(s, rc, "allocate %s %llu+%llu", h->path,
                   (unsigned long long)off, (unsigned long long)len);
     return wk__sim_leave(s, 1, rc);
@@ -265,22 +271,17 @@ sim_truncate(wk_file *f, uint64_t size)
 {
     wk__sim_handle *h = (wk__sim_handle *)f;
     wk_sim *s = h->sim;
-    int fault, rc = sim_handle_lock(h);
-    if (rc != 0)
+    int fault, rc;
+    if (sim_file_enter(h, WK_SIM_OP_TRUNCATE, 1, &fault, &rc))
         return rc;
-    rc = wk__sim_enter(s, WK_SIM_OP_TRUNCATE, 1, &fault);
-    if (rc != 0)
-        return wk__sim_leave(s, 0, rc);
     if (!h->writable)
         rc = -EBADF;
     else if (size > WK__SIM_MAX_OFFSET)
         rc = -EFBIG;
     else if (fault != 0)
         rc = wk__sim_fault_rc(fault);
-    else {
-        wk__sim_fop *op = sim_fop_new(WK__SIM_TRUNC, size, 0, 0);
-        rc = op == NULL ? WK_ENOMEM : sim_file_push(s, h->ino, op);
-    }
+    else
+        rc = sim_file_push_op(s, h->ino, WK__SIM_TRUNC, size, 0);
     wk__sim_trace(s, rc, "truncate %s %llu", h->path, (unsigned long long)size);
     return wk__sim_leave(s, 1, rc);
 }
@@ -290,11 +291,10 @@ sim_size(wk_file *f, uint64_t *size)
 {
     wk__sim_handle *h = (wk__sim_handle *)f;
     wk_sim *s = h->sim;
-    int fault, rc = sim_handle_lock(h);
-    if (rc != 0)
+    int fault, rc;
+    if (sim_file_enter(h, WK_SIM_OP_SIZE, 0, &fault, &rc))
         return rc;
-    rc = wk__sim_enter(s, WK_SIM_OP_SIZE, 0, &fault);
-    if (rc == 0 && fault != 0)
+    if (fault != 0)
         rc = wk__sim_fault_rc(fault);
     if (rc == 0)
         *size = h->ino->cached.len;
@@ -306,11 +306,10 @@ sim_mmap(wk_file *f, uint64_t off, size_t len, const void **addr)
 {
     wk__sim_handle *h = (wk__sim_handle *)f;
     wk_sim *s = h->sim;
-    int fault, rc = sim_handle_lock(h);
-    if (rc != 0)
+    int fault, rc;
+    if (sim_file_enter(h, WK_SIM_OP_MMAP, 0, &fault, &rc))
         return rc;
-    rc = wk__sim_enter(s, WK_SIM_OP_MMAP, 0, &fault);
-    if (rc == 0 && fault != 0)
+    if (fault != 0)
         rc = wk__sim_fault_rc(fault);
     if (rc == 0 && len == 0)
         rc = -EINVAL;
@@ -396,8 +395,7 @@ wk__sim_open(wk_vfs *vfs, const char *path, int flags, wk_file **out)
             goto done;
     } else if (flags & WK_O_TRUNC) {
         what = "truncate";
-        wk__sim_fop *op = sim_fop_new(WK__SIM_TRUNC, 0, 0, 0);
-        rc = op == NULL ? WK_ENOMEM : sim_file_push(s, ino, op);
+        rc = sim_file_push_op(s, ino, WK__SIM_TRUNC, 0, 0);
         if (rc != 0)
             goto done;
     } else {

@@ -245,8 +245,9 @@ void wk__sim_dir_methods(wk_vfs *vfs);
  * a pending name op, and returns it in *out (sim_dir.c). */
 int wk__sim_create_entry(wk_sim *s, wk__sim_inode *dir, const char *leaf,
                          int type, wk__sim_inode **out);
-/* Looks up an existing directory: -ENOENT, -ENOTDIR (sim_dir.c). */
-int wk__sim_find_dir(wk_sim *s, const char *path, wk__sim_inode **out);
+/* Looks up an existing file or directory (type 0), or one of type
+ * WK__SIM_DIR or WK__SIM_FILE: -ENOENT, -ENOTDIR, -EISDIR (sim_dir.c). */
+int wk__sim_find(wk_sim *s, const char *path, int type, wk__sim_inode **out);
 
 /* Replaces the state by a post-power-cut state (sim_crash.c). Handles and
  * locks are left to the caller. On error (WK_ENOMEM) nothing changed. */

@@ -356,25 +356,6 @@ wk_sim_trace_clear(wk_sim *sim)
     pthread_mutex_unlock(&sim->mu);
 }
 
-/* Finds the file at path for poke/peek. */
-static int
-sim_find_file(wk_sim *s, const char *path, wk__sim_inode **out)
-{
-    wk__sim_path p;
-    wk__sim_inode *dir = NULL, *ino = NULL;
-    const char *leaf = NULL;
-    int rc = wk__sim_path_norm(path, &p);
-    if (rc == 0)
-        rc = wk__sim_lookup(s, &p, &dir, &leaf, &ino);
-    if (rc == 0 && ino == NULL)
-        rc = -ENOENT;
-    if (rc == 0 && ino->type != WK__SIM_FILE)
-        rc = -EISDIR;
-    if (rc == 0)
-        *out = ino;
-    return rc;
-}
-
 int
 wk_sim_poke(wk_sim *sim, const char *path, uint64_t off, const void *buf,
             size_t len)
@@ -385,7 +366,7 @@ wk_sim_poke(wk_sim *sim, const char *path, uint64_t off, const void *buf,
         return -EFBIG;
     wk__sim_inode *ino = NULL;
     pthread_mutex_lock(&sim->mu);
-    int rc = sim_find_file(sim, path, &ino);
+    int rc = wk__sim_find(sim, path, WK__SIM_FILE, &ino);
     if (rc == 0 && len > 0) {
         uint64_t old = ino->cached.len;
         rc = wk__sim_buf_reserve(&ino->cached, off + len);
@@ -409,7 +390,7 @@ wk_sim_peek(wk_sim *sim, const char *path, uint64_t off, void *buf, size_t len,
         return -EINVAL;
     wk__sim_inode *ino = NULL;
     pthread_mutex_lock(&sim->mu);
-    int rc = sim_find_file(sim, path, &ino);
+    int rc = wk__sim_find(sim, path, WK__SIM_FILE, &ino);
     if (rc == 0) {
         size_t n = 0;
         if (off < ino->cached.len)

@@ -159,6 +159,15 @@ wl_run(wl *w, wk_vfs *vfs)
         vfs->unlock_dir(vfs, w->lock);
 }
 
+/* A new simulated disk (opts NULL: the defaults). */
+static wk_sim *
+sim_new(const wk_sim_opts *o)
+{
+    wk_sim *sim = NULL;
+    wkt_assert_ok(wk_sim_create(o, &sim));
+    return sim;
+}
+
 static int
 expected_rc(int kind, int fault)
 {
@@ -183,8 +192,7 @@ static void
 test_workload_clean_and_counted(void **state)
 {
     (void)state;
-    wk_sim *sim = NULL;
-    wkt_assert_ok(wk_sim_create(NULL, &sim));
+    wk_sim *sim = sim_new(NULL);
     wl w;
     wl_run(&w, wk_sim_vfs(sim));
     assert_int_equal(w.failed_step, 0);
@@ -212,8 +220,7 @@ test_every_fault_at_every_call(void **state)
                                  WK_SIM_FAULT_SHORT_WRITE};
     for (size_t fk = 0; fk < 3; fk++) {
         for (int n = 1; n <= WL_STEPS; n++) {
-            wk_sim *sim = NULL;
-            wkt_assert_ok(wk_sim_create(NULL, &sim));
+            wk_sim *sim = sim_new(NULL);
             wk_vfs *vfs = wk_sim_vfs(sim);
             wk_sim_fault(sim, WK_SIM_OP_ANY, (uint64_t)n, faults[fk]);
             wl w;
@@ -275,8 +282,7 @@ test_kind_filtered_faults(void **state)
         uint64_t m = 0; /* occurrence of kind at step s */
         for (int t = 1; t <= s; t++)
             m += wl_kind[t] == kind;
-        wk_sim *sim = NULL;
-        wkt_assert_ok(wk_sim_create(NULL, &sim));
+        wk_sim *sim = sim_new(NULL);
         wk_sim_fault(sim, kind, m, WK_SIM_FAULT_EIO);
         wl w;
         wl_run(&w, wk_sim_vfs(sim));
@@ -287,8 +293,7 @@ test_kind_filtered_faults(void **state)
         wk_sim_destroy(sim);
     }
     /* Disarming (n = 0) and a fault that never comes. */
-    wk_sim *sim = NULL;
-    wkt_assert_ok(wk_sim_create(NULL, &sim));
+    wk_sim *sim = sim_new(NULL);
     wk_sim_fault(sim, WK_SIM_OP_PWRITE, 1, WK_SIM_FAULT_EIO);
     wk_sim_fault(sim, WK_SIM_OP_PWRITE, 0, WK_SIM_FAULT_EIO);
     wl w;
@@ -309,8 +314,7 @@ test_capacity_enospc(void **state)
     wk_sim_opts o;
     wk_sim_opts_init(&o);
     o.capacity = 10000;
-    wk_sim *sim = NULL;
-    wkt_assert_ok(wk_sim_create(&o, &sim));
+    wk_sim *sim = sim_new(&o);
     wk_vfs *vfs = wk_sim_vfs(sim);
     static unsigned char buf[8000];
     wk_file *f = NULL, *g = NULL;
@@ -379,8 +383,7 @@ test_trace_format(void **state)
     wk_sim_opts o;
     wk_sim_opts_init(&o);
     o.trace = 1;
-    wk_sim *sim = NULL;
-    wkt_assert_ok(wk_sim_create(&o, &sim));
+    wk_sim *sim = sim_new(&o);
     wk_vfs *vfs = wk_sim_vfs(sim);
     wk_file *f = NULL;
     static unsigned char buf[4096];
@@ -416,7 +419,7 @@ test_trace_format(void **state)
     wk_sim_trace_clear(sim);
     assert_string_equal(wk_sim_trace(sim), "");
     wk_sim_destroy(sim);
-    wkt_assert_ok(wk_sim_create(NULL, &sim));
+    sim = sim_new(NULL);
     assert_null(wk_sim_trace(sim));
     wk_sim_destroy(sim);
 }
@@ -429,12 +432,10 @@ test_random_seeded(void **state)
     unsigned char a[37], b[37], c[37];
     wk_sim_opts o;
     wk_sim_opts_init(&o);
-    wk_sim *s1 = NULL, *s2 = NULL, *s3 = NULL;
     o.seed = 42;
-    wkt_assert_ok(wk_sim_create(&o, &s1));
-    wkt_assert_ok(wk_sim_create(&o, &s2));
+    wk_sim *s1 = sim_new(&o), *s2 = sim_new(&o);
     o.seed = 43;
-    wkt_assert_ok(wk_sim_create(&o, &s3));
+    wk_sim *s3 = sim_new(&o);
     wk_vfs *v1 = wk_sim_vfs(s1), *v2 = wk_sim_vfs(s2), *v3 = wk_sim_vfs(s3);
     wkt_assert_ok(v1->random(v1, a, sizeof a));
     wkt_assert_ok(v2->random(v2, b, sizeof b));
@@ -452,8 +453,7 @@ static void
 test_paths_normalized(void **state)
 {
     (void)state;
-    wk_sim *sim = NULL;
-    wkt_assert_ok(wk_sim_create(NULL, &sim));
+    wk_sim *sim = sim_new(NULL);
     wk_vfs *vfs = wk_sim_vfs(sim);
     wk_vfs_stat st;
     wk_file *f = NULL;
@@ -484,8 +484,7 @@ static void
 test_poke_peek(void **state)
 {
     (void)state;
-    wk_sim *sim = NULL;
-    wkt_assert_ok(wk_sim_create(NULL, &sim));
+    wk_sim *sim = sim_new(NULL);
     wk_vfs *vfs = wk_sim_vfs(sim);
     wk_file *f = NULL;
     wkt_assert_ok(vfs->open(vfs, "f", WK_O_CREATE, &f));
@@ -541,8 +540,7 @@ static void
 test_concurrent_writers(void **state)
 {
     (void)state;
-    wk_sim *sim = NULL;
-    wkt_assert_ok(wk_sim_create(NULL, &sim));
+    wk_sim *sim = sim_new(NULL);
     wk_vfs *vfs = wk_sim_vfs(sim);
     wk_file *f = NULL;
     wkt_assert_ok(vfs->open(vfs, "f", WK_O_CREATE, &f));

@@ -102,6 +102,28 @@ vc_put(vc_fx *fx, const char *name, const void *buf, size_t len)
     wkt_assert_ok(wk_file_close(f));
 }
 
+/* Asserts that f is want bytes long. */
+static void
+vc_assert_size(wk_file *f, uint64_t want)
+{
+    uint64_t size = 0;
+    wkt_assert_ok(wk_file_size(f, &size));
+    assert_int_equal(size, want);
+}
+
+/* Asserts that wk_vfs_read_all of path (max_len) gives exactly want. */
+static void
+vc_assert_read_all(wk_vfs *v, const char *path, size_t max_len,
+                   const void *want, size_t want_len)
+{
+    void *data = NULL;
+    size_t len = 0;
+    wkt_assert_ok(wk_vfs_read_all(v, path, max_len, &data, &len));
+    assert_int_equal(len, want_len);
+    assert_memory_equal(data, want, want_len);
+    wk_free(data);
+}
+
 static void
 vc_assert_zero(const uint8_t *p, size_t len)
 {
@@ -164,15 +186,13 @@ test_open_flags(void **state)
     wk_vfs *v = fx->vfs;
     wk_file *sentinel = (wk_file *)(uintptr_t)0x1;
     wk_file *f = sentinel;
-    uint64_t size = 1;
 
     wkt_assert_rc(v->open(v, vc_path(fx, "a"), WK_O_RDONLY, &f), -ENOENT);
     wkt_assert_rc(v->open(v, vc_path(fx, "a"), WK_O_RDWR, &f), -ENOENT);
     assert_ptr_equal(f, sentinel);
 
     wkt_assert_ok(v->open(v, vc_path(fx, "a"), WK_O_CREATE | WK_O_EXCL, &f));
-    wkt_assert_ok(wk_file_size(f, &size));
-    assert_int_equal(size, 0);
+    vc_assert_size(f, 0);
     wkt_assert_ok(wk_file_pwrite(f, "0123456789", 10, 0));
     wkt_assert_ok(wk_file_close(f));
 
@@ -183,8 +203,7 @@ test_open_flags(void **state)
 
     /* CREATE without EXCL opens the existing file untouched. */
     wkt_assert_ok(v->open(v, vc_path(fx, "a"), WK_O_CREATE, &f));
-    wkt_assert_ok(wk_file_size(f, &size));
-    assert_int_equal(size, 10);
+    vc_assert_size(f, 10);
     wkt_assert_ok(wk_file_close(f));
 
     /* Read-only open reads. */
@@ -196,13 +215,11 @@ test_open_flags(void **state)
 
     /* TRUNC empties it (alone too: it implies RDWR). */
     wkt_assert_ok(v->open(v, vc_path(fx, "a"), WK_O_RDWR | WK_O_TRUNC, &f));
-    wkt_assert_ok(wk_file_size(f, &size));
-    assert_int_equal(size, 0);
+    vc_assert_size(f, 0);
     wkt_assert_ok(wk_file_pwrite(f, "xy", 2, 0));
     wkt_assert_ok(wk_file_close(f));
     wkt_assert_ok(v->open(v, vc_path(fx, "a"), WK_O_TRUNC, &f));
-    wkt_assert_ok(wk_file_size(f, &size));
-    assert_int_equal(size, 0);
+    vc_assert_size(f, 0);
     wkt_assert_ok(wk_file_close(f));
 
     /* A directory is not a file. */
@@ -236,9 +253,7 @@ test_pwrite_pread_round_trip(void **state)
 
     /* Past EOF: the gap is zeros. */
     wkt_assert_ok(wk_file_pwrite(f, w, M, GAP_AT));
-    uint64_t size = 0;
-    wkt_assert_ok(wk_file_size(f, &size));
-    assert_int_equal(size, GAP_AT + M);
+    vc_assert_size(f, GAP_AT + M);
     wkt_assert_ok(wk_file_pread_full(f, r, GAP_AT + M, 0));
     assert_memory_equal(r, w, N);
     vc_assert_zero(r + N, GAP_AT - N);
@@ -246,8 +261,7 @@ test_pwrite_pread_round_trip(void **state)
 
     /* A zero-length write is a no-op. */
     wkt_assert_ok(wk_file_pwrite(f, w, 0, 50000));
-    wkt_assert_ok(wk_file_size(f, &size));
-    assert_int_equal(size, GAP_AT + M);
+    vc_assert_size(f, GAP_AT + M);
     wkt_assert_ok(wk_file_close(f));
 }
 
@@ -314,19 +328,16 @@ test_pwritev_many_iovecs(void **state)
     }
 
     wk_file *f = NULL;
-    uint64_t size = 0;
     wkt_assert_ok(fx->vfs->open(fx->vfs, vc_path(fx, "f"), WK_O_CREATE, &f));
     wkt_assert_ok(wk_file_pwritev(f, iov, NIOV, OFF));
-    wkt_assert_ok(wk_file_size(f, &size));
-    assert_int_equal(size, OFF + total);
+    vc_assert_size(f, OFF + total);
     wkt_assert_ok(wk_file_pread_full(f, back, OFF + total, 0));
     vc_assert_zero(back, OFF);
     assert_memory_equal(back + OFF, src, total);
 
     /* Zero iovecs: nothing happens. */
     wkt_assert_ok(wk_file_pwritev(f, iov, 0, 1 << 20));
-    wkt_assert_ok(wk_file_size(f, &size));
-    assert_int_equal(size, OFF + total);
+    vc_assert_size(f, OFF + total);
     wkt_assert_ok(wk_file_close(f));
     free(src);
     free(back);
@@ -343,28 +354,23 @@ test_size_truncate(void **state)
     vc_put(fx, "f", w, sizeof w);
 
     wk_file *f = NULL;
-    uint64_t size = 0;
     size_t n = 0;
     wkt_assert_ok(fx->vfs->open(fx->vfs, vc_path(fx, "f"), WK_O_RDWR, &f));
-    wkt_assert_ok(wk_file_size(f, &size));
-    assert_int_equal(size, 1000);
+    vc_assert_size(f, 1000);
     wkt_assert_ok(wk_file_truncate(f, 100));
-    wkt_assert_ok(wk_file_size(f, &size));
-    assert_int_equal(size, 100);
+    vc_assert_size(f, 100);
     wkt_assert_ok(wk_file_pread(f, r, 1000, 0, &n));
     assert_int_equal(n, 100);
     assert_memory_equal(r, w, 100);
 
     wkt_assert_ok(wk_file_truncate(f, 5000));
-    wkt_assert_ok(wk_file_size(f, &size));
-    assert_int_equal(size, 5000);
+    vc_assert_size(f, 5000);
     wkt_assert_ok(wk_file_pread_full(f, r, 5000, 0));
     assert_memory_equal(r, w, 100);
     vc_assert_zero(r + 100, 4900);
 
     wkt_assert_ok(wk_file_truncate(f, 0));
-    wkt_assert_ok(wk_file_size(f, &size));
-    assert_int_equal(size, 0);
+    vc_assert_size(f, 0);
     wkt_assert_ok(wk_file_close(f));
 }
 
@@ -378,7 +384,6 @@ test_allocate(void **state)
     uint8_t *r = malloc(LEN);
     assert_non_null(r);
     wk_file *f = NULL;
-    uint64_t size = 0;
     wkt_assert_ok(fx->vfs->open(fx->vfs, vc_path(fx, "f"), WK_O_CREATE, &f));
     wkt_assert_ok(wk_file_pwrite(f, "abc", 3, 0));
     int rc = wk_file_allocate(f, 0, LEN);
@@ -389,20 +394,17 @@ test_allocate(void **state)
         skip();
     }
     wkt_assert_ok(rc);
-    wkt_assert_ok(wk_file_size(f, &size));
-    assert_int_equal(size, LEN);
+    vc_assert_size(f, LEN);
     wkt_assert_ok(wk_file_pread_full(f, r, LEN, 0));
     assert_memory_equal(r, "abc", 3);
     vc_assert_zero(r + 3, LEN - 3);
 
     /* Allocating inside the file does not shrink or change it. */
     wkt_assert_ok(wk_file_allocate(f, 4096, 4096));
-    wkt_assert_ok(wk_file_size(f, &size));
-    assert_int_equal(size, LEN);
+    vc_assert_size(f, LEN);
     /* At an offset past EOF: grows to off+len. */
     wkt_assert_ok(wk_file_allocate(f, LEN + 4096, 4096));
-    wkt_assert_ok(wk_file_size(f, &size));
-    assert_int_equal(size, LEN + 8192);
+    vc_assert_size(f, LEN + 8192);
     wkt_assert_ok(wk_file_pread_full(f, r, 8192, LEN));
     vc_assert_zero(r, 8192);
     wkt_assert_ok(wk_file_close(f));
@@ -637,34 +639,21 @@ test_atomic_replace(void **state)
 {
     vc_fx *fx = *state;
     wk_vfs *v = fx->vfs;
-    void *data = NULL;
-    size_t len = 0;
     const char *cfg = vc_path(fx, "cfg");
 
     wkt_assert_ok(wk_vfs_atomic_replace(v, cfg, "one", 3));
-    wkt_assert_ok(wk_vfs_read_all(v, cfg, 100, &data, &len));
-    assert_int_equal(len, 3);
-    assert_memory_equal(data, "one", 3);
-    wk_free(data);
+    vc_assert_read_all(v, cfg, 100, "one", 3);
 
     wkt_assert_ok(wk_vfs_atomic_replace(v, cfg, "two, longer", 11));
-    wkt_assert_ok(wk_vfs_read_all(v, cfg, 100, &data, &len));
-    assert_int_equal(len, 11);
-    assert_memory_equal(data, "two, longer", 11);
-    wk_free(data);
+    vc_assert_read_all(v, cfg, 100, "two, longer", 11);
 
     /* A stale tmp from an earlier crash is overwritten, not appended to. */
     vc_put(fx, "cfg.tmp", "garbage garbage garbage", 23);
     wkt_assert_ok(wk_vfs_atomic_replace(v, cfg, "3", 1));
-    wkt_assert_ok(wk_vfs_read_all(v, cfg, 100, &data, &len));
-    assert_int_equal(len, 1);
-    assert_memory_equal(data, "3", 1);
-    wk_free(data);
+    vc_assert_read_all(v, cfg, 100, "3", 1);
 
     wkt_assert_ok(wk_vfs_atomic_replace(v, cfg, NULL, 0));
-    wkt_assert_ok(wk_vfs_read_all(v, cfg, 100, &data, &len));
-    assert_int_equal(len, 0);
-    wk_free(data);
+    vc_assert_read_all(v, cfg, 100, "", 0);
 
     const char *want[] = {"cfg"};
     vc_assert_list(fx, fx->root, want, 1);
@@ -685,13 +674,11 @@ test_create_prealloc(void **state)
     uint8_t *r = malloc(SIZE);
     assert_non_null(r);
     wk_file *f = NULL;
-    uint64_t size = 0;
 
     for (int zero_fill = 0; zero_fill <= 1; zero_fill++) {
         const char *p = vc_path(fx, zero_fill ? "z1" : "z0");
         wkt_assert_ok(wk_vfs_create_prealloc(v, p, SIZE, zero_fill, &f));
-        wkt_assert_ok(wk_file_size(f, &size));
-        assert_int_equal(size, SIZE);
+        vc_assert_size(f, SIZE);
         wkt_assert_ok(wk_file_pread_full(f, r, SIZE, 0));
         vc_assert_zero(r, SIZE);
         wkt_assert_ok(wk_file_pwrite(f, "data", 4, 0)); /* handle writable */
@@ -730,11 +717,7 @@ test_read_all(void **state)
     wkt_assert_rc(wk_vfs_read_all(fx->vfs, vc_path(fx, "f"), 999, &data, &len),
                   -EFBIG);
     assert_ptr_equal(data, (void *)(uintptr_t)0x1);
-    wkt_assert_ok(
-        wk_vfs_read_all(fx->vfs, vc_path(fx, "f"), 1000, &data, &len));
-    assert_int_equal(len, 1000);
-    assert_memory_equal(data, w, 1000);
-    wk_free(data);
+    vc_assert_read_all(fx->vfs, vc_path(fx, "f"), 1000, w, 1000);
     wkt_assert_rc(
         wk_vfs_read_all(fx->vfs, vc_path(fx, "missing"), 1000, &data, &len),
         -ENOENT);
@@ -906,15 +889,13 @@ test_handles_share_cache(void **state)
     wk_vfs *v = fx->vfs;
     wk_file *a = NULL, *b = NULL;
     char buf[8];
-    uint64_t size = 0;
     wkt_assert_ok(v->open(v, vc_path(fx, "f"), WK_O_CREATE, &a));
     wkt_assert_ok(v->open(v, vc_path(fx, "f"), WK_O_RDONLY, &b));
     wkt_assert_ok(wk_file_pwrite(a, "abcdef", 6, 0));
     wkt_assert_ok(wk_file_pread_full(b, buf, 6, 0));
     assert_memory_equal(buf, "abcdef", 6);
     wkt_assert_ok(wk_file_truncate(a, 2));
-    wkt_assert_ok(wk_file_size(b, &size));
-    assert_int_equal(size, 2);
+    vc_assert_size(b, 2);
     wkt_assert_ok(wk_file_close(a));
     wkt_assert_ok(wk_file_pread_full(b, buf, 2, 0));
     assert_memory_equal(buf, "ab", 2);
@@ -938,12 +919,7 @@ test_misuse_errors(void **state)
     if (rc >= 0)
         fail_msg("pwrite on a read-only handle returned %d", rc);
     wkt_assert_ok(wk_file_close(f));
-    void *data = NULL;
-    size_t len = 0;
-    wkt_assert_ok(wk_vfs_read_all(v, vc_path(fx, "f"), 10, &data, &len));
-    assert_int_equal(len, 3);
-    assert_memory_equal(data, "abc", 3);
-    wk_free(data);
+    vc_assert_read_all(v, vc_path(fx, "f"), 10, "abc", 3);
 
     wkt_assert_rc(v->open(v, vc_path(fx, "nodir/f"), WK_O_CREATE, &f), -ENOENT);
     wkt_assert_rc(v->list(v, vc_path(fx, "f"), vc_collect, &c), -ENOTDIR);
@@ -1114,10 +1090,8 @@ test_create_prealloc_fallback(void **state)
 #endif
         const char *p = vc_path(fx, zero_fill ? "z1" : "z0");
         wk_file *f = NULL;
-        uint64_t size = 0;
         wkt_assert_ok(wk_vfs_create_prealloc(&w, p, SIZE, zero_fill, &f));
-        wkt_assert_ok(wk_file_size(f, &size));
-        assert_int_equal(size, SIZE);
+        vc_assert_size(f, SIZE);
         wkt_assert_ok(wk_file_pread_full(f, r, SIZE, 0));
         vc_assert_zero(r, SIZE);
         wkt_assert_ok(wk_file_close(f));
@@ -1263,14 +1237,11 @@ test_posix_pwritev_partial_progress(void **state)
     wkt_assert_rc(rc, -EFBIG);
     wkt_assert_rc(rc1, -EFBIG);
     static uint8_t back[LIMIT];
-    uint64_t size = 0;
-    wkt_assert_ok(wk_file_size(f, &size));
-    assert_int_equal(size, LIMIT);
+    vc_assert_size(f, LIMIT);
     wkt_assert_ok(wk_file_pread_full(f, back, LIMIT, 0));
     vc_assert_zero(back, 7);
     assert_memory_equal(back + 7, src, LIMIT - 7);
-    wkt_assert_ok(wk_file_size(g, &size));
-    assert_int_equal(size, LIMIT);
+    vc_assert_size(g, LIMIT);
     wkt_assert_ok(wk_file_pread_full(g, back, LIMIT, 0));
     assert_memory_equal(back, src, LIMIT);
     wkt_assert_ok(wk_file_close(g));

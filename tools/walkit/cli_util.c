@@ -253,17 +253,25 @@ wk_cli_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+void *
+wk_cli_grow(void *v, size_t n, size_t *cap, size_t elem_size)
+{
+    if (n < *cap)
+        return v;
+    size_t c = *cap ? *cap * 2 : 4096;
+    void *p = realloc(v, c * elem_size);
+    if (p)
+        *cap = c;
+    return p;
+}
+
 int
 wk_cli_samples_add(wk_cli_samples *s, uint64_t x)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 4096;
-        uint64_t *v = realloc(s->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        s->v = v;
-        s->cap = cap;
-    }
+    uint64_t *v = wk_cli_grow(s->v, s->n, &s->cap, sizeof(*v));
+    if (!v)
+        return -1;
+    s->v = v;
     s->v[s->n++] = x;
     return 0;
 }

@@ -62,6 +62,12 @@ void wk_cli_put_json_str(FILE *f, const void *data, size_t len);
 /* Monotonic clock in nanoseconds. */
 uint64_t wk_cli_now_ns(void);
 
+/* Makes room for one more element of elem_size bytes in the array v of n
+ * used elements out of *cap (doubling it, 4096 at first). Returns the
+ * array, possibly moved (*cap updated), or NULL when out of memory (v and
+ * *cap unchanged). */
+void *wk_cli_grow(void *v, size_t n, size_t *cap, size_t elem_size);
+
 /* A growable array of samples (e.g. latencies in ns). */
 typedef struct wk_cli_samples {
     uint64_t *v;

@@ -411,14 +411,10 @@ typedef struct demo_acks {
 static int
 demo_acks_add(demo_acks *a, const demo_ack *x)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 4096;
-        demo_ack *v = realloc(a->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        a->v = v;
-        a->cap = cap;
-    }
+    demo_ack *v = wk_cli_grow(a->v, a->n, &a->cap, sizeof(*v));
+    if (!v)
+        return -1;
+    a->v = v;
     a->v[a->n++] = *x;
     return 0;
 }
@@ -508,14 +504,10 @@ demo_recover_cb(void *arg, const wk_log_entry *e)
     if (seq != c->last_seq[round][thread] + 1)
         c->holes++;
     c->last_seq[round][thread] = seq;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 4096;
-        demo_seen *v = realloc(c->v, cap * sizeof(*v));
-        if (!v)
-            return WK_ENOMEM;
-        c->v = v;
-        c->cap = cap;
-    }
+    demo_seen *v = wk_cli_grow(c->v, c->n, &c->cap, sizeof(*v));
+    if (!v)
+        return WK_ENOMEM;
+    c->v = v;
     c->v[c->n++] = s;
     return 0;
 }

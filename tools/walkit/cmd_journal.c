@@ -70,42 +70,6 @@ typedef struct jn_args {
     int npos;
 } jn_args;
 
-static int
-jn_parse(const char *verb, int argc, char **argv, jn_args *a, int want_pos,
-         int allow_json, int allow_capacity)
-{
-    wk_cli_flag flags[5];
-    int k = 0;
-    memset(a, 0, sizeof *a);
-    flags[k++] = (wk_cli_flag){"--journal", 1, NULL, &a->journal};
-    flags[k++] = (wk_cli_flag){"--region", 1, NULL, &a->region};
-    if (allow_json)
-        flags[k++] = (wk_cli_flag){"--json", 0, &a->json, NULL};
-    if (allow_capacity)
-        flags[k++] = (wk_cli_flag){"--capacity", 1, NULL, &a->capacity};
-    flags[k] = (wk_cli_flag){NULL, 0, NULL, NULL};
-    a->npos = wk_cli_parse_args(verb, argc, argv, flags, a->pos, 4);
-    if (a->npos < 0) {
-        fputs(jn_synopsis, stderr);
-        return -1;
-    }
-    if (a->npos != want_pos) {
-        wk_cli_usage_error(jn_synopsis,
-                           "journal %s: expected %d "
-                           "argument%s, got %d",
-                           verb, want_pos, want_pos > 1 ? "s" : "", a->npos);
-        return -1;
-    }
-    if ((a->journal == NULL) == (a->region == NULL)) {
-        wk_cli_usage_error(jn_synopsis,
-                           "journal %s: give exactly one "
-                           "of --journal and --region",
-                           verb);
-        return -1;
-    }
-    return 0;
-}
-
 /* Fills opts from the parsed flags. need_len: --region must have :LEN. */
 static int
 jn_opts(const char *verb, const jn_args *a, wk_journal_opts *o, int need_len)
@@ -150,6 +114,45 @@ jn_opts(const char *verb, const jn_args *a, wk_journal_opts *o, int need_len)
     return 0;
 }
 
+/* Parses a verb's arguments into a and the journal options into o.
+ * allow_capacity (format): --capacity is accepted and --region must carry
+ * OFF:LEN. Prints the problem and returns -1 on a usage error. */
+static int
+jn_parse(const char *verb, int argc, char **argv, jn_args *a,
+         wk_journal_opts *o, int want_pos, int allow_json, int allow_capacity)
+{
+    wk_cli_flag flags[5];
+    int k = 0;
+    memset(a, 0, sizeof *a);
+    flags[k++] = (wk_cli_flag){"--journal", 1, NULL, &a->journal};
+    flags[k++] = (wk_cli_flag){"--region", 1, NULL, &a->region};
+    if (allow_json)
+        flags[k++] = (wk_cli_flag){"--json", 0, &a->json, NULL};
+    if (allow_capacity)
+        flags[k++] = (wk_cli_flag){"--capacity", 1, NULL, &a->capacity};
+    flags[k] = (wk_cli_flag){NULL, 0, NULL, NULL};
+    a->npos = wk_cli_parse_args(verb, argc, argv, flags, a->pos, 4);
+    if (a->npos < 0) {
+        fputs(jn_synopsis, stderr);
+        return -1;
+    }
+    if (a->npos != want_pos) {
+        wk_cli_usage_error(jn_synopsis,
+                           "journal %s: expected %d "
+                           "argument%s, got %d",
+                           verb, want_pos, want_pos > 1 ? "s" : "", a->npos);
+        return -1;
+    }
+    if ((a->journal == NULL) == (a->region == NULL)) {
+        wk_cli_usage_error(jn_synopsis,
+                           "journal %s: give exactly one "
+                           "of --journal and --region",
+                           verb);
+        return -1;
+    }
+    return jn_opts(verb, a, o, allow_capacity);
+}
+
 static int
 jn_open(const char *path, wk_journal_opts *o, int read_only, wk_journal **j,
         wk_journal_report *rep)
@@ -174,8 +177,7 @@ jn_format(int argc, char **argv)
 {
     jn_args a;
     wk_journal_opts o;
-    if (jn_parse("format", argc, argv, &a, 1, 0, 1) != 0 ||
-        jn_opts("format", &a, &o, 1) != 0)
+    if (jn_parse("format", argc, argv, &a, &o, 1, 0, 1) != 0)
         return WK_CLI_ERROR;
     int rc = wk_journal_format(a.pos[0], &o);
     if (rc != 0) {
@@ -250,8 +252,7 @@ jn_apply(int argc, char **argv)
     jn_args a;
     wk_journal_opts o;
     wk_journal *j = NULL;
-    if (jn_parse("apply", argc, argv, &a, 1, 0, 0) != 0 ||
-        jn_opts("apply", &a, &o, 0) != 0)
+    if (jn_parse("apply", argc, argv, &a, &o, 1, 0, 0) != 0)
         return WK_CLI_ERROR;
     if (jn_open(a.pos[0], &o, 0, &j, NULL) != 0)
         return WK_CLI_ERROR;
@@ -307,8 +308,7 @@ jn_read(int argc, char **argv)
     wk_journal_opts o;
     wk_journal *j = NULL;
     uint64_t off, len;
-    if (jn_parse("read", argc, argv, &a, 3, 0, 0) != 0 ||
-        jn_opts("read", &a, &o, 0) != 0)
+    if (jn_parse("read", argc, argv, &a, &o, 3, 0, 0) != 0)
         return WK_CLI_ERROR;
     if (wk_cli_parse_size(a.pos[1], &off) != 0 ||
         wk_cli_parse_size(a.pos[2], &len) != 0 || len > JN_MAX_READ)
@@ -396,8 +396,7 @@ jn_verify(int argc, char **argv)
     jn_args a;
     wk_journal_opts o;
     wk_journal_report r;
-    if (jn_parse("verify", argc, argv, &a, 1, 1, 0) != 0 ||
-        jn_opts("verify", &a, &o, 0) != 0)
+    if (jn_parse("verify", argc, argv, &a, &o, 1, 1, 0) != 0)
         return WK_CLI_ERROR;
     int rc = wk_journal_verify(a.pos[0], &o, &r);
     if (rc != 0 && rc != WK_ECORRUPT) {
@@ -423,8 +422,7 @@ jn_stat(int argc, char **argv)
     wk_journal_opts o;
     wk_journal_report r;
     wk_journal *j = NULL;
-    if (jn_parse("stat", argc, argv, &a, 1, 1, 0) != 0 ||
-        jn_opts("stat", &a, &o, 0) != 0)
+    if (jn_parse("stat", argc, argv, &a, &o, 1, 1, 0) != 0)
         return WK_CLI_ERROR;
     if (jn_open(a.pos[0], &o, 1, &j, &r) != 0)
         return WK_CLI_ERROR;
