@@ -92,8 +92,7 @@ floor_commit(void *p, int t, uint64_t seq, const void *val, size_t len)
     uint64_t off = atomic_fetch_add(&db->off, len) % FLOOR_FILE_BYTES;
     if (off + len > FLOOR_FILE_BYTES)
         off = 0;
-    if (floor_write_all(db->fd, val, len, off) != 0 ||
-        fdatasync(db->fd) != 0) {
+    if (floor_write_all(db->fd, val, len, off) != 0 || fdatasync(db->fd) != 0) {
         perror("floor");
         return -1;
     }

@@ -49,8 +49,8 @@ ldb_commit(void *p, int t, uint64_t seq, const void *val, size_t len)
     ldb *r = p;
     char key[32];
     char *err = NULL;
-    int klen = snprintf(key, sizeof(key), "%04d%012llu", t,
-                        (unsigned long long)seq);
+    int klen =
+        snprintf(key, sizeof(key), "%04d%012llu", t, (unsigned long long)seq);
     leveldb_put(r->db, r->wo, key, (size_t)klen, val, len, &err);
     if (err) {
         fprintf(stderr, "leveldb_put: %s\n", err);

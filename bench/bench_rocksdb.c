@@ -49,8 +49,8 @@ rdb_commit(void *p, int t, uint64_t seq, const void *val, size_t len)
     rdb *r = p;
     char key[32];
     char *err = NULL;
-    int klen = snprintf(key, sizeof(key), "%04d%012llu", t,
-                        (unsigned long long)seq);
+    int klen =
+        snprintf(key, sizeof(key), "%04d%012llu", t, (unsigned long long)seq);
     rocksdb_put(r->db, r->wo, key, (size_t)klen, val, len, &err);
     if (err) {
         fprintf(stderr, "rocksdb_put: %s\n", err);

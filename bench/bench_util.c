@@ -75,10 +75,20 @@ bu_parse_size(const char *s)
     char *end;
     double v = strtod(s, &end);
     switch (*end) {
-    case 'k': case 'K': v *= 1024; break;
-    case 'm': case 'M': v *= 1024 * 1024; break;
-    case 'g': case 'G': v *= 1024.0 * 1024 * 1024; break;
-    default: break;
+    case 'k':
+    case 'K':
+        v *= 1024;
+        break;
+    case 'm':
+    case 'M':
+        v *= 1024 * 1024;
+        break;
+    case 'g':
+    case 'G':
+        v *= 1024.0 * 1024 * 1024;
+        break;
+    default:
+        break;
     }
     return (uint64_t)v;
 }
@@ -115,26 +125,54 @@ bench_parse_args(bench_args *a, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'w': a->workload = optarg; break;
-        case 'd': a->dir = optarg; break;
-        case 'n': a->writers = atoi(optarg); break;
-        case 's': a->size = (size_t)bu_parse_size(optarg); break;
-        case 't': a->seconds = atof(optarg); break;
-        case 'u': a->warmup = atof(optarg); break;
-        case 'c': a->count = bu_parse_size(optarg); break;
-        case 'b': a->bytes = bu_parse_size(optarg); break;
-        case 'm': a->mode = optarg; break;
-        case 'x': a->sync = 0; break;
-        case 'y': a->sync = 1; break;
-        case 'f': a->cdf = optarg; break;
-        case 'o': a->notes = optarg; break;
-        default: bu_usage(argv[0]); return -1;
+        case 'w':
+            a->workload = optarg;
+            break;
+        case 'd':
+            a->dir = optarg;
+            break;
+        case 'n':
+            a->writers = atoi(optarg);
+            break;
+        case 's':
+            a->size = (size_t)bu_parse_size(optarg);
+            break;
+        case 't':
+            a->seconds = atof(optarg);
+            break;
+        case 'u':
+            a->warmup = atof(optarg);
+            break;
+        case 'c':
+            a->count = bu_parse_size(optarg);
+            break;
+        case 'b':
+            a->bytes = bu_parse_size(optarg);
+            break;
+        case 'm':
+            a->mode = optarg;
+            break;
+        case 'x':
+            a->sync = 0;
+            break;
+        case 'y':
+            a->sync = 1;
+            break;
+        case 'f':
+            a->cdf = optarg;
+            break;
+        case 'o':
+            a->notes = optarg;
+            break;
+        default:
+            bu_usage(argv[0]);
+            return -1;
         }
     }
     if (!a->workload)
         a->workload = a->writers == 1 ? "W1" : "W2";
-    if (optind != argc || a->writers < 1 || a->writers > 1024 ||
-        a->size < 1 || a->seconds <= 0) {
+    if (optind != argc || a->writers < 1 || a->writers > 1024 || a->size < 1 ||
+        a->seconds <= 0) {
         bu_usage(argv[0]);
         return -1;
     }
@@ -199,8 +237,7 @@ bu_writer(void *arg)
     bench_fill_random(val, a->size, (uint64_t)t->id + 1);
     pthread_barrier_wait(&t->run->start);
     for (uint64_t seq = 0;; seq++) {
-        int phase = atomic_load_explicit(&t->run->phase,
-                                         memory_order_acquire);
+        int phase = atomic_load_explicit(&t->run->phase, memory_order_acquire);
         if (phase == 2 || (a->count && seq >= a->count))
             break;
         /* vary the payload a little so no two commits are identical */
@@ -246,8 +283,7 @@ bu_write_cdf(const char *path, const uint64_t *v, size_t n)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
-        fprintf(stderr, "bench: cannot write %s: %s\n", path,
-                strerror(errno));
+        fprintf(stderr, "bench: cannot write %s: %s\n", path, strerror(errno));
         return;
     }
     fprintf(f, "# latency_us quantile (n=%zu)\n", n);
@@ -426,14 +462,22 @@ bu_fs_name(const char *dir, char *buf, size_t n)
     if (statfs(dir, &sf) != 0)
         return "unknown";
     switch ((unsigned long)sf.f_type) {
-    case 0xEF53: return "ext4";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x01021994: return "tmpfs";
-    case 0x794c7630: return "overlayfs";
-    case 0x2fc12fc1: return "zfs";
-    case 0x6969: return "nfs";
-    case 0xF2F52010: return "f2fs";
+    case 0xEF53:
+        return "ext4";
+    case 0x58465342:
+        return "xfs";
+    case 0x9123683E:
+        return "btrfs";
+    case 0x01021994:
+        return "tmpfs";
+    case 0x794c7630:
+        return "overlayfs";
+    case 0x2fc12fc1:
+        return "zfs";
+    case 0x6969:
+        return "nfs";
+    case 0xF2F52010:
+        return "f2fs";
     default:
         snprintf(buf, n, "0x%lx", (unsigned long)sf.f_type);
         return buf;
@@ -441,8 +485,8 @@ bu_fs_name(const char *dir, char *buf, size_t n)
 }
 
 void
-bench_print_json(const char *system, const bench_args *a,
-                 const bench_result *r, const char *extra)
+bench_print_json(const char *system, const bench_args *a, const bench_result *r,
+                 const char *extra)
 {
     FILE *f = stdout;
     struct rusage ru;

@@ -24,13 +24,13 @@ typedef struct bench_args {
     const char *cdf;      /* optional: write the latency CDF here */
     const char *notes;    /* free text copied into the JSON object */
     int writers;
-    size_t size;          /* bytes per commit (value size for KV peers) */
-    double seconds;       /* measured duration (fixed-duration mode) */
-    double warmup;        /* unmeasured warm-up before it */
-    uint64_t count;       /* commits per thread (fixed-count mode) if > 0 */
-    uint64_t bytes;       /* total bytes (W3, W4, floor seq) */
-    int sync;             /* 1: durable commits (default); 0: buffered */
-    const char *mode;     /* program-specific sub-mode ("sync", "seq") */
+    size_t size;      /* bytes per commit (value size for KV peers) */
+    double seconds;   /* measured duration (fixed-duration mode) */
+    double warmup;    /* unmeasured warm-up before it */
+    uint64_t count;   /* commits per thread (fixed-count mode) if > 0 */
+    uint64_t bytes;   /* total bytes (W3, W4, floor seq) */
+    int sync;         /* 1: durable commits (default); 0: buffered */
+    const char *mode; /* program-specific sub-mode ("sync", "seq") */
 } bench_args;
 
 /* One system under test. db is whatever open returns. */
@@ -39,8 +39,7 @@ typedef struct bench_sys {
     void *(*open)(const bench_args *a);
     /* One durable commit of len bytes from thread t, its seq-th commit
      * (unique per thread). Returns 0, or non-zero to stop the run. */
-    int (*commit)(void *db, int t, uint64_t seq, const void *val,
-                  size_t len);
+    int (*commit)(void *db, int t, uint64_t seq, const void *val, size_t len);
     void (*close)(void *db);
     /* Optional: cumulative syncs and commits since open (for
      * syncs_per_commit). NULL when not measurable. */

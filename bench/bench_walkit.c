@@ -122,12 +122,11 @@ wkb_bulk(bench_args *a)
     r.commits_per_s = (double)n / r.seconds;
     r.mb_per_s = (double)r.bytes / 1e6 / r.seconds;
     if (s1.appends > s0.appends)
-        r.syncs_per_commit = (double)(s1.syncs - s0.syncs) /
-                             (double)(s1.appends - s0.appends);
+        r.syncs_per_commit =
+            (double)(s1.syncs - s0.syncs) / (double)(s1.appends - s0.appends);
     a->sync = 0;
     char extra[160];
-    snprintf(extra, sizeof(extra),
-             "\"total_bytes\":%llu,\"batches\":%llu",
+    snprintf(extra, sizeof(extra), "\"total_bytes\":%llu,\"batches\":%llu",
              (unsigned long long)r.bytes,
              (unsigned long long)(s1.batches - s0.batches));
     bench_print_json("walkit", a, &r, extra);

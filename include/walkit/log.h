@@ -87,20 +87,20 @@ typedef int (*wk_log_checkpoint_fn)(void *arg, wk_log_iter *it,
                                     uint64_t upto_lsn);
 
 typedef struct wk_log_opts {
-    size_t size;             /* sizeof(wk_log_opts), set by opts_init */
-    wk_vfs *vfs;             /* NULL = wk_vfs_posix() */
-    uint64_t segment_bytes;  /* default 64 MiB; min 64 KiB */
-    uint64_t max_entry_bytes;/* largest single append; default 4 MiB;
-                                <= batch_bytes; larger: use a stream */
-    uint64_t batch_bytes;    /* cap on one group-commit write; default 4 MiB */
+    size_t size;              /* sizeof(wk_log_opts), set by opts_init */
+    wk_vfs *vfs;              /* NULL = wk_vfs_posix() */
+    uint64_t segment_bytes;   /* default 64 MiB; min 64 KiB */
+    uint64_t max_entry_bytes; /* largest single append; default 4 MiB;
+                                 <= batch_bytes; larger: use a stream */
+    uint64_t batch_bytes;     /* cap on one group-commit write; default 4 MiB */
     uint32_t max_batch_wait_us; /* leader waits up to this for followers;
                                    default 0 */
-    uint32_t recycle_pool;   /* recycled segments kept for reuse; default 4 */
-    int zero_fill;           /* zero-fill new segments in the background so
-                                commits write into written space; default 1 */
-    int create_if_missing;   /* default 1 */
-    int read_only;           /* open without writing (dump/verify); no
-                                recovery truncation; default 0 */
+    uint32_t recycle_pool; /* recycled segments kept for reuse; default 4 */
+    int zero_fill;         /* zero-fill new segments in the background so
+                              commits write into written space; default 1 */
+    int create_if_missing; /* default 1 */
+    int read_only;         /* open without writing (dump/verify); no
+                              recovery truncation; default 0 */
     wk_recovery_policy recovery;
     wk_log_recover_fn recover_fn; /* optional */
     void *recover_arg;
@@ -116,27 +116,27 @@ WK_API void wk_log_opts_init(wk_log_opts *opts);
 
 /* One corruption found by recovery or verify. */
 typedef struct wk_log_corruption {
-    char file[64];        /* segment file name within the directory */
-    uint64_t offset;      /* byte offset of the invalid record */
-    uint64_t lsn;         /* LSN expected there (0 if unknown) */
-    uint64_t bytes;       /* bytes skipped or discarded */
-    int error;            /* WK_ECORRUPT or WK_EGAP */
+    char file[64];   /* segment file name within the directory */
+    uint64_t offset; /* byte offset of the invalid record */
+    uint64_t lsn;    /* LSN expected there (0 if unknown) */
+    uint64_t bytes;  /* bytes skipped or discarded */
+    int error;       /* WK_ECORRUPT or WK_EGAP */
 } wk_log_corruption;
 
 #define WK_LOG_MAX_REPORTED 16
 
 /* What recovery found. */
 typedef struct wk_log_report {
-    uint32_t segments;          /* segment files holding live entries */
-    uint64_t entries;           /* entries handed to recover_fn */
-    uint64_t bytes;             /* payload bytes of those entries */
-    uint64_t first_lsn;         /* first recovered LSN (0 if none) */
-    uint64_t last_lsn;          /* last valid LSN (0 if none) */
-    uint64_t checkpoint_lsn;    /* durable checkpoint at open */
-    uint64_t torn_bytes;        /* bytes of torn tail truncated */
-    uint64_t torn_offset;       /* where the torn tail began */
+    uint32_t segments;       /* segment files holding live entries */
+    uint64_t entries;        /* entries handed to recover_fn */
+    uint64_t bytes;          /* payload bytes of those entries */
+    uint64_t first_lsn;      /* first recovered LSN (0 if none) */
+    uint64_t last_lsn;       /* last valid LSN (0 if none) */
+    uint64_t checkpoint_lsn; /* durable checkpoint at open */
+    uint64_t torn_bytes;     /* bytes of torn tail truncated */
+    uint64_t torn_offset;    /* where the torn tail began */
     char torn_file[64];
-    uint32_t corruptions;       /* total found (may exceed the array) */
+    uint32_t corruptions; /* total found (may exceed the array) */
     wk_log_corruption corruption[WK_LOG_MAX_REPORTED];
 } wk_log_report;
 
@@ -148,8 +148,8 @@ typedef struct wk_log_report {
  * !create_if_missing), -EINVAL (bad options), WK_EFORMAT, WK_ECORRUPT,
  * WK_EGAP, the recover_fn's own code, -errno from I/O, WK_ENOMEM.
  * dir and opts are copied. *out is written only on success. */
-WK_API int wk_log_open(const char *dir, const wk_log_opts *opts,
-                       wk_log **out, wk_log_report *report);
+WK_API int wk_log_open(const char *dir, const wk_log_opts *opts, wk_log **out,
+                       wk_log_report *report);
 
 /* Flushes buffered entries (durably, unless the log is poisoned), stops the
  * background thread, releases the lock and frees the handle. Returns the
@@ -161,8 +161,8 @@ WK_API int wk_log_close(wk_log *log);
  * the next sync, batch or wk_log_sync). *lsn (may be NULL) gets its LSN.
  * Errors: -E2BIG (len > max_entry_bytes), -EINVAL, WK_EPOISONED,
  * WK_ECLOSED, -errno of the failing write or sync. */
-WK_API int wk_log_append(wk_log *log, const void *data, size_t len,
-                         int flags, uint64_t *lsn);
+WK_API int wk_log_append(wk_log *log, const void *data, size_t len, int flags,
+                         uint64_t *lsn);
 
 /* As wk_log_append for the concatenation of iovcnt buffers. */
 WK_API int wk_log_appendv(wk_log *log, const struct iovec *iov, int iovcnt,
@@ -186,8 +186,7 @@ WK_API uint64_t wk_log_last_lsn(wk_log *log);
  * An open stream pins the segments it wrote into. */
 WK_API int wk_log_stream_begin(wk_log *log, wk_log_stream **out);
 /* Appends len bytes (copied) to the stream's entry. */
-WK_API int wk_log_stream_write(wk_log_stream *s, const void *data,
-                               size_t len);
+WK_API int wk_log_stream_write(wk_log_stream *s, const void *data, size_t len);
 /* Completes the entry; frees s whatever the result. flags/lsn as append. */
 WK_API int wk_log_stream_commit(wk_log_stream *s, int flags, uint64_t *lsn);
 /* Abandons the entry (it will never be recovered); frees s. NULL: no-op. */
@@ -198,20 +197,17 @@ WK_API void wk_log_stream_rollback(wk_log_stream *s);
  * Errors: WK_ENOTFOUND (never written, or lost in a torn tail),
  * WK_ERECYCLED (checkpointed and reclaimed), -errno, WK_ECORRUPT. */
 WK_API int wk_log_read(wk_log *log, uint64_t lsn,
-                       int (*fn)(void *arg, const wk_log_entry *e),
-                       void *arg);
+                       int (*fn)(void *arg, const wk_log_entry *e), void *arg);
 
 /* Iterator over entries with LSN >= from_lsn (0: the oldest retained).
  * Sees only durable entries. */
-WK_API int wk_log_iter_open(wk_log *log, uint64_t from_lsn,
-                            wk_log_iter **out);
+WK_API int wk_log_iter_open(wk_log *log, uint64_t from_lsn, wk_log_iter **out);
 /* Moves to the next entry and stores it in *e (valid until the next call).
  * Returns 0 with an entry, WK_ENOTFOUND at the current end. With
  * timeout_ms != 0, waits at the end for new durable entries up to
  * timeout_ms (< 0: forever), returning WK_ETIMEDOUT when none came, and
  * WK_ECLOSED when the log closes. */
-WK_API int wk_log_iter_next(wk_log_iter *it, wk_log_entry *e,
-                            int timeout_ms);
+WK_API int wk_log_iter_next(wk_log_iter *it, wk_log_entry *e, int timeout_ms);
 /* NULL: no-op. */
 WK_API void wk_log_iter_close(wk_log_iter *it);
 
@@ -220,23 +216,22 @@ WK_API void wk_log_iter_close(wk_log_iter *it);
 WK_API int wk_log_checkpoint(wk_log *log);
 /* Waits until the checkpointed LSN is >= lsn, or timeout_ms (< 0:
  * forever). WK_ETIMEDOUT, WK_EPOISONED, the checkpoint_fn's last error. */
-WK_API int wk_log_wait_checkpointed(wk_log *log, uint64_t lsn,
-                                    int timeout_ms);
+WK_API int wk_log_wait_checkpointed(wk_log *log, uint64_t lsn, int timeout_ms);
 
 typedef struct wk_log_stats {
-    uint64_t appends;        /* entries appended since open */
-    uint64_t bytes;          /* payload bytes appended since open */
-    uint64_t batches;        /* group-commit writes */
-    uint64_t syncs;          /* fdatasyncs issued on the commit path */
-    double mean_batch;       /* entries per batch */
+    uint64_t appends;  /* entries appended since open */
+    uint64_t bytes;    /* payload bytes appended since open */
+    uint64_t batches;  /* group-commit writes */
+    uint64_t syncs;    /* fdatasyncs issued on the commit path */
+    double mean_batch; /* entries per batch */
     uint64_t durable_lsn;
     uint64_t last_lsn;
     uint64_t checkpointed_lsn;
     uint64_t checkpoints;
-    uint32_t segments;       /* live segment files */
-    uint32_t recycled;       /* segments in the reuse pool */
+    uint32_t segments; /* live segment files */
+    uint32_t recycled; /* segments in the reuse pool */
     uint64_t segment_bytes;
-    int poisoned;            /* first I/O error, or 0 */
+    int poisoned; /* first I/O error, or 0 */
     /* Segment rotations that had to wait for the background thread to
      * prepare a segment (none was ready), since open. */
     uint64_t rotation_waits;

@@ -48,8 +48,8 @@ typedef struct wk_vfs_lock wk_vfs_lock;
 
 /* Flags for wk_vfs.open. */
 enum {
-    WK_O_RDONLY = 0,    /* read only */
-    WK_O_RDWR = 1 << 0, /* read and write */
+    WK_O_RDONLY = 0,      /* read only */
+    WK_O_RDWR = 1 << 0,   /* read and write */
     WK_O_CREATE = 1 << 1, /* create if missing (implies WK_O_RDWR) */
     WK_O_EXCL = 1 << 2,   /* with WK_O_CREATE: fail with -EEXIST if present */
     WK_O_TRUNC = 1 << 3,  /* truncate to 0 bytes at open */
@@ -226,9 +226,8 @@ WK_API int wk_vfs_atomic_replace(wk_vfs *vfs, const char *path,
  * later fdatasyncs have no unwritten-extent metadata to commit), fsync the
  * file, fsync the directory. The handle is returned open in *out (or closed
  * if out is NULL). -EEXIST if present. */
-WK_API int wk_vfs_create_prealloc(wk_vfs *vfs, const char *path,
-                                  uint64_t size, int zero_fill,
-                                  wk_file **out);
+WK_API int wk_vfs_create_prealloc(wk_vfs *vfs, const char *path, uint64_t size,
+                                  int zero_fill, wk_file **out);
 
 /* Reads a whole (small) file into a buffer allocated with the walkit
  * allocator (*data, *len; free with wk_free). -EFBIG above max_len. */
@@ -329,10 +328,10 @@ enum wk_sim_fault_kind {
 };
 
 typedef struct wk_sim_opts {
-    size_t size;        /* sizeof(wk_sim_opts), set by wk_sim_opts_init */
-    uint64_t seed;      /* for wk_vfs.random; default 1 */
-    uint64_t capacity;  /* bytes of file data before -ENOSPC; 0 = 1 TiB */
-    int trace;          /* record a trace of mutating calls (see below) */
+    size_t size;       /* sizeof(wk_sim_opts), set by wk_sim_opts_init */
+    uint64_t seed;     /* for wk_vfs.random; default 1 */
+    uint64_t capacity; /* bytes of file data before -ENOSPC; 0 = 1 TiB */
+    int trace;         /* record a trace of mutating calls (see below) */
 } wk_sim_opts;
 
 WK_API void wk_sim_opts_init(wk_sim_opts *opts);
@@ -386,8 +385,8 @@ WK_API void wk_sim_trace_clear(wk_sim *sim);
  * garbage). -ENOENT if missing. */
 WK_API int wk_sim_poke(wk_sim *sim, const char *path, uint64_t off,
                        const void *buf, size_t len);
-WK_API int wk_sim_peek(wk_sim *sim, const char *path, uint64_t off,
-                       void *buf, size_t len, size_t *nread);
+WK_API int wk_sim_peek(wk_sim *sim, const char *path, uint64_t off, void *buf,
+                       size_t len, size_t *nread);
 
 #ifdef __cplusplus
 }

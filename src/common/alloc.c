@@ -28,9 +28,8 @@ alloc_default_free(void *ctx, void *ptr)
     free(ptr);
 }
 
-static wk_allocator alloc_current = {alloc_default_malloc,
-                                     alloc_default_realloc,
-                                     alloc_default_free, NULL};
+static wk_allocator alloc_current = {
+    alloc_default_malloc, alloc_default_realloc, alloc_default_free, NULL};
 
 void
 wk_set_allocator(const wk_allocator *allocator)

@@ -463,8 +463,8 @@ posix_lock_dir(wk_vfs *vfs, const char *dir, wk_vfs_lock **out)
         return -errno;
     wk_vfs_lock *lock = wk__malloc(sizeof *lock);
     /* A directory is locked through dir/LOCK, a regular file itself. */
-    char *path = S_ISDIR(st.st_mode) ? wk__path_join(dir, "LOCK")
-                                     : wk__strdup(dir);
+    char *path =
+        S_ISDIR(st.st_mode) ? wk__path_join(dir, "LOCK") : wk__strdup(dir);
     if (lock == NULL || path == NULL) {
         rc = WK_ENOMEM;
         goto fail_alloc;

@@ -67,9 +67,9 @@ struct wk_journal_txn {
 struct wk_journal {
     wk_vfs *vfs;
     char *path;
-    char *jpath; /* NULL in region mode */
-    wk_file *df; /* data file */
-    wk_file *jf; /* journal file (== df in region mode) */
+    char *jpath;       /* NULL in region mode */
+    wk_file *df;       /* data file */
+    wk_file *jf;       /* journal file (== df in region mode) */
     wk_vfs_lock *lock; /* exclusive lock on the data file (writers) */
     int region;
     int read_only;

@@ -549,8 +549,8 @@ test_stat_types(void **state)
     wkt_assert_rc(v->stat(v, vc_path(fx, "missing"), &st), -ENOENT);
 }
 
-/* A second lock_dir on a locked directory (or file) is -EBUSY until unlock; then the
- * lock can be taken again, and the LOCK file stays. */
+/* A second lock_dir on a locked directory (or file) is -EBUSY until unlock;
+ * then the lock can be taken again, and the LOCK file stays. */
 static void
 test_lock_dir(void **state)
 {

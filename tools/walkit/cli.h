@@ -10,9 +10,9 @@
 #define WK_CLI_H
 
 typedef struct wk_cli_cmd {
-    const char *name;    /* "log", "journal", "demo", "bench" */
-    const char *summary; /* one line for `walkit help` */
-    const char *usage;   /* full usage text (several lines) */
+    const char *name;                  /* "log", "journal", "demo", "bench" */
+    const char *summary;               /* one line for `walkit help` */
+    const char *usage;                 /* full usage text (several lines) */
     int (*run)(int argc, char **argv); /* argv[0] is the group name */
 } wk_cli_cmd;
 

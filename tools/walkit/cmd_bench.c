@@ -150,14 +150,22 @@ bench_fs_name(const char *dir, char *buf, size_t n)
     if (statfs(dir, &sf) != 0)
         return "unknown";
     switch ((unsigned long)sf.f_type) {
-    case 0xEF53: return "ext4";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x01021994: return "tmpfs";
-    case 0x794c7630: return "overlayfs";
-    case 0x2fc12fc1: return "zfs";
-    case 0x6969: return "nfs";
-    case 0xF2F52010: return "f2fs";
+    case 0xEF53:
+        return "ext4";
+    case 0x58465342:
+        return "xfs";
+    case 0x9123683E:
+        return "btrfs";
+    case 0x01021994:
+        return "tmpfs";
+    case 0x794c7630:
+        return "overlayfs";
+    case 0x2fc12fc1:
+        return "zfs";
+    case 0x6969:
+        return "nfs";
+    case 0xF2F52010:
+        return "f2fs";
     default:
         snprintf(buf, n, "0x%lx", (unsigned long)sf.f_type);
         return buf;
@@ -317,12 +325,10 @@ bench_run(int argc, char **argv)
     avg = all.n ? avg / (double)all.n / 1000.0 : -1;
     double p50 = all.n ? (double)wk_cli_samples_pct(&all, 50) / 1000.0 : -1;
     double p99 = all.n ? (double)wk_cli_samples_pct(&all, 99) / 1000.0 : -1;
-    double p999 =
-        all.n ? (double)wk_cli_samples_pct(&all, 99.9) / 1000.0 : -1;
+    double p999 = all.n ? (double)wk_cli_samples_pct(&all, 99.9) / 1000.0 : -1;
     double spc = -1;
     if (s1.appends > s0.appends)
-        spc = (double)(s1.syncs - s0.syncs) /
-              (double)(s1.appends - s0.appends);
+        spc = (double)(s1.syncs - s0.syncs) / (double)(s1.appends - s0.appends);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
 
@@ -338,9 +344,10 @@ bench_run(int argc, char **argv)
         strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
         printf("{\"system\":\"walkit\",\"workload\":\"%s\",\"writers\":%llu,"
                "\"size\":%llu",
-               !sync ? "buffered" : writers == 1 ? "W1" : "W2",
-               (unsigned long long)writers,
-               (unsigned long long)size);
+               !sync          ? "buffered"
+               : writers == 1 ? "W1"
+                              : "W2",
+               (unsigned long long)writers, (unsigned long long)size);
         bench_json_num("commits_per_s", cps, 1);
         bench_json_num("mb_per_s", mbps, 2);
         bench_json_num("p50_us", p50, 1);
