@@ -84,4 +84,14 @@ void bench_result_init(bench_result *r);
 /* mkdir -p. Returns 0 or -1 (errno set). */
 int bench_mkdirs(const char *dir);
 
+/* bench_floor_sys.c: pwrite of all len bytes at off (EINTR and short
+ * writes retried); 0 or -1 (errno set). */
+int bench_write_all(int fd, const void *buf, size_t len, uint64_t off);
+/* Creates path with size bytes of random content (seeded), fsynced. */
+int bench_fill_file(const char *path, uint64_t size, uint64_t seed);
+/* The device floor: pwrite + fdatasync per commit into a 64 MiB file of
+ * a->dir (BENCH_FLOOR_FILE) written and synced at open. */
+#define BENCH_FLOOR_FILE "floor.dat"
+extern const bench_sys bench_floor_sys;
+
 #endif

@@ -30,114 +30,6 @@
 #define J1_WRITES 4u
 #define J1_DATA_BYTES (256ull << 20)
 #define J1_JOURNAL_BYTES (64ull << 20)
-#define J1_FLOOR_BYTES (64ull << 20)
-#define J1_CHUNK (1u << 20)
-
-static int
-j1_write_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
-}
-
-/* Creates path with size bytes of random content, synced. */
-static int
-j1_fill_file(const char *path, uint64_t size)
-{
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-        return -1;
-    char *buf = malloc(J1_CHUNK);
-    int rc = buf ? 0 : -1;
-    if (buf)
-        bench_fill_random(buf, J1_CHUNK, 11);
-    for (uint64_t off = 0; rc == 0 && off < size; off += J1_CHUNK)
-        rc = j1_write_all(fd, buf, J1_CHUNK, off);
-    if (rc == 0)
-        rc = fsync(fd);
-    free(buf);
-    close(fd);
-    return rc;
-}
-
-/* ---- the floor ---------------------------------------------------------- */
-
-typedef struct floor_db {
-    int fd;
-    _Atomic uint64_t off;
-    _Atomic uint64_t commits;
-} floor_db;
-
-static void *
-floor_open(const bench_args *a)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/j1-floor.dat", a->dir);
-    if (j1_fill_file(path, J1_FLOOR_BYTES) != 0) {
-        perror(path);
-        return NULL;
-    }
-    floor_db *db = calloc(1, sizeof *db);
-    if (db == NULL)
-        return NULL;
-    db->fd = open(path, O_RDWR);
-    if (db->fd < 0) {
-        free(db);
-        return NULL;
-    }
-    return db;
-}
-
-static int
-floor_commit(void *p, int t, uint64_t seq, const void *val, size_t len)
-{
-    floor_db *db = p;
-    (void)t;
-    (void)seq;
-    uint64_t off = atomic_fetch_add(&db->off, len) % J1_FLOOR_BYTES;
-    if (off + len > J1_FLOOR_BYTES)
-        off = 0;
-    if (j1_write_all(db->fd, val, len, off) != 0 || fdatasync(db->fd) != 0) {
-        perror("floor");
-        return -1;
-    }
-    atomic_fetch_add(&db->commits, 1);
-    return 0;
-}
-
-static void
-floor_counters(void *p, uint64_t *syncs, uint64_t *commits)
-{
-    floor_db *db = p;
-    *commits = *syncs = atomic_load(&db->commits);
-}
-
-static void
-floor_close(void *p)
-{
-    floor_db *db = p;
-    close(db->fd);
-    free(db);
-}
-
-static const bench_sys floor_sys = {
-    .name = "floor",
-    .open = floor_open,
-    .commit = floor_commit,
-    .close = floor_close,
-    .counters = floor_counters,
-};
 
 /* ---- wk_journal --------------------------------------------------------- */
 
@@ -158,7 +50,7 @@ j1_open(const bench_args *a)
     snprintf(db->data, sizeof db->data, "%s/j1-data.img", a->dir);
     snprintf(db->jnl, sizeof db->jnl, "%s/j1-data.jnl", a->dir);
     unlink(db->jnl);
-    if (j1_fill_file(db->data, J1_DATA_BYTES) != 0) {
+    if (bench_fill_file(db->data, J1_DATA_BYTES, 11) != 0) {
         perror(db->data);
         free(db);
         return NULL;
@@ -270,7 +162,7 @@ main(int argc, char **argv)
     bench_result *floor_res[2] = {&floor_r, &floor2_r};
     for (int k = 0; k < 2; k++) {
         fa.size = floor_sizes[k];
-        if (bench_run_commits(&floor_sys, &fa, floor_res[k]) != 0)
+        if (bench_run_commits(&bench_floor_sys, &fa, floor_res[k]) != 0)
             return 2;
         snprintf(extra, sizeof extra,
                  "\"mode\":\"floor\",\"write_size\":%zu,"
@@ -279,7 +171,7 @@ main(int argc, char **argv)
         bench_print_json("floor", &fa, floor_res[k], extra);
     }
     char floor_path[4096];
-    snprintf(floor_path, sizeof floor_path, "%s/j1-floor.dat", a.dir);
+    snprintf(floor_path, sizeof floor_path, "%s/" BENCH_FLOOR_FILE, a.dir);
     unlink(floor_path);
 
     bench_args ja = a;
