@@ -4,6 +4,7 @@
 #define WK_LOG_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "common/errmsg.h"
@@ -229,8 +230,10 @@ int wk__log_bg_start(wk_log *log);
  * in progress (LOG_HOOK_FILL: the segment and range), and before it
  * creates a segment (LOG_HOOK_CREATE: s NULL). */
 enum { LOG_HOOK_FILL = 1, LOG_HOOK_CREATE = 2 };
-extern void (*wk__log_bg_hook)(int what, wk_log *log, wk__seg *s, uint64_t off,
-                               uint64_t len);
+typedef void (*wk__log_bg_hook_fn)(int what, wk_log *log, wk__seg *s,
+                                   uint64_t off, uint64_t len);
+/* Atomic: tests set and clear it while the background thread runs. */
+extern _Atomic(wk__log_bg_hook_fn) wk__log_bg_hook;
 void wk__log_bg_stop(wk_log *log);
 /* Index in log->live of the segment holding fsn, or -1 (mu held). */
 int wk__seg_find_live(wk_log *log, uint64_t fsn);

@@ -291,8 +291,17 @@ wk__seg_take_ready(wk_log *log, wk__seg **out, int *waited)
     return 0;
 }
 
-void (*wk__log_bg_hook)(int what, wk_log *log, wk__seg *s, uint64_t off,
-                        uint64_t len);
+_Atomic(wk__log_bg_hook_fn) wk__log_bg_hook;
+
+/* Calls the test hook if one is set (relaxed: it carries no data). */
+static void
+seg_bg_call_hook(int what, wk_log *log, wk__seg *s, uint64_t off, uint64_t len)
+{
+    wk__log_bg_hook_fn hook =
+        atomic_load_explicit(&wk__log_bg_hook, memory_order_relaxed);
+    if (hook != NULL)
+        hook(what, log, s, off, len);
+}
 
 /* Zero-fills one chunk of a ready segment that wants it, or syncs it once
  * filled (mu held; dropped around the I/O). 1 if it did something. */
@@ -317,8 +326,7 @@ seg_bg_fill(wk_log *log)
         s->size - off < sizeof zeros ? (size_t)(s->size - off) : sizeof zeros;
     s->filling = 1;
     pthread_mutex_unlock(&log->mu);
-    if (wk__log_bg_hook != NULL)
-        wk__log_bg_hook(LOG_HOOK_FILL, log, s, off, n);
+    seg_bg_call_hook(LOG_HOOK_FILL, log, s, off, n);
     int rc = wk_file_pwrite(s->f, zeros, n, off);
     pthread_mutex_lock(&log->mu);
     s->filling = 0;
@@ -362,8 +370,7 @@ seg_bg_step(wk_log *log)
         !log->o.read_only) {
         wk__seg *s = NULL;
         pthread_mutex_unlock(&log->mu);
-        if (wk__log_bg_hook != NULL)
-            wk__log_bg_hook(LOG_HOOK_CREATE, log, NULL, 0, 0);
+        seg_bg_call_hook(LOG_HOOK_CREATE, log, NULL, 0, 0);
         int rc = wk__seg_create(log, &s);
         pthread_mutex_lock(&log->mu);
         if (rc == 0)
