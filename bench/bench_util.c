@@ -65,7 +65,8 @@ bu_usage(const char *prog)
     fprintf(stderr,
             "usage: %s --workload W --dir D [--writers N] [--size B]\n"
             "       [--seconds S] [--warmup S] [--count N] [--bytes B]\n"
-            "       [--mode M] [--no-sync] [--cdf FILE] [--notes TEXT]\n",
+            "       [--mode M] [--batch N] [--no-sync] [--cdf FILE]\n"
+            "       [--notes TEXT]\n",
             prog);
 }
 
@@ -110,6 +111,7 @@ bench_parse_args(bench_args *a, int argc, char **argv)
         {"sync", no_argument, NULL, 'y'},
         {"cdf", required_argument, NULL, 'f'},
         {"notes", required_argument, NULL, 'o'},
+        {"batch", required_argument, NULL, 'B'},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof(*a));
@@ -122,6 +124,7 @@ bench_parse_args(bench_args *a, int argc, char **argv)
     a->sync = 1;
     a->mode = "";
     a->bytes = 256u << 20;
+    a->batch = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -163,6 +166,13 @@ bench_parse_args(bench_args *a, int argc, char **argv)
             break;
         case 'o':
             a->notes = optarg;
+            break;
+        case 'B':
+            a->batch = atoi(optarg);
+            if (a->batch < 1) {
+                fprintf(stderr, "%s: --batch must be >= 1\n", argv[0]);
+                return -1;
+            }
             break;
         default:
             bu_usage(argv[0]);
@@ -506,6 +516,8 @@ bench_print_json(const char *system, const bench_args *a, const bench_result *r,
     fputs(",\"workload\":", f);
     bu_json_str(f, a->workload);
     fprintf(f, ",\"writers\":%d,\"size\":%zu", a->writers, a->size);
+    if (a->batch > 1)
+        fprintf(f, ",\"batch\":%d", a->batch);
     bu_json_num(f, "commits_per_s", r->commits_per_s, 1);
     bu_json_num(f, "mb_per_s", r->mb_per_s, 2);
     bu_json_num(f, "p50_us", r->p50_us, 1);

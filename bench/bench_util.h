@@ -31,6 +31,7 @@ typedef struct bench_args {
     uint64_t bytes;   /* total bytes (W3, W4, floor seq) */
     int sync;         /* 1: durable commits (default); 0: buffered */
     const char *mode; /* program-specific sub-mode ("sync", "seq") */
+    int batch;        /* items per commit (M1: 100); default 1 */
 } bench_args;
 
 /* One system under test. db is whatever open returns. */
