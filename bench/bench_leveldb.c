@@ -1,5 +1,6 @@
 /* LevelDB peer: Put with WriteOptions.sync=true, unique 16-byte keys
- * ("tttt" thread + 12-digit sequence), value of --size bytes. Default
+ * ("tttt" thread + 12-digit sequence), value of --size bytes; with
+ * --batch N (M1) one commit is a WriteBatch of N such puts. Default
  * options plus create_if_missing; every writer thread shares one DB handle
  * (LevelDB groups concurrent writers into one WAL write + sync). */
 #include <leveldb/c.h>
@@ -14,6 +15,7 @@ typedef struct ldb {
     leveldb_t *db;
     leveldb_options_t *opts;
     leveldb_writeoptions_t *wo;
+    int batch;
     _Atomic uint64_t commits;
 } ldb;
 
@@ -40,6 +42,7 @@ ldb_open(const bench_args *a)
     }
     r->wo = leveldb_writeoptions_create();
     leveldb_writeoptions_set_sync(r->wo, a->sync);
+    r->batch = a->batch;
     return r;
 }
 
@@ -49,9 +52,20 @@ ldb_commit(void *p, int t, uint64_t seq, const void *val, size_t len)
     ldb *r = p;
     char key[32];
     char *err = NULL;
-    int klen =
-        snprintf(key, sizeof(key), "%04d%012llu", t, (unsigned long long)seq);
-    leveldb_put(r->db, r->wo, key, (size_t)klen, val, len, &err);
+    if (r->batch > 1) {
+        leveldb_writebatch_t *wb = leveldb_writebatch_create();
+        for (int i = 0; i < r->batch; i++) {
+            int klen = snprintf(key, sizeof(key), "%04d%012llu%04d", t,
+                                (unsigned long long)seq, i);
+            leveldb_writebatch_put(wb, key, (size_t)klen, val, len);
+        }
+        leveldb_write(r->db, r->wo, wb, &err);
+        leveldb_writebatch_destroy(wb);
+    } else {
+        int klen = snprintf(key, sizeof(key), "%04d%012llu", t,
+                            (unsigned long long)seq);
+        leveldb_put(r->db, r->wo, key, (size_t)klen, val, len, &err);
+    }
     if (err) {
         fprintf(stderr, "leveldb_put: %s\n", err);
         leveldb_free(err);

@@ -1,6 +1,8 @@
 /* SQLite peer: WAL mode, synchronous=FULL, one autocommit INSERT per
  * commit into kv(k INTEGER PRIMARY KEY, v BLOB) with unique keys
- * (thread << 40 | sequence).
+ * (thread << 40 | sequence); with --batch N (M1) one commit is a
+ * transaction (BEGIN; N INSERTs; COMMIT) with keys (thread << 40 |
+ * sequence * N + item).
  *
  * How writers share it: ONE connection shared by every writer thread,
  * serialized by a pthread mutex around each INSERT (SQLite allows one
@@ -21,6 +23,7 @@ typedef struct sdb {
     sqlite3 *db;
     sqlite3_stmt *ins;
     pthread_mutex_t mu;
+    int batch;
     _Atomic uint64_t commits;
 } sdb;
 
@@ -67,6 +70,7 @@ sdb_open(const bench_args *a)
         fprintf(stderr, "sqlite prepare: %s\n", sqlite3_errmsg(s->db));
         goto fail;
     }
+    s->batch = a->batch;
     return s;
 fail:
     sqlite3_close(s->db);
@@ -81,13 +85,20 @@ sdb_commit(void *p, int t, uint64_t seq, const void *val, size_t len)
     sdb *s = p;
     int rc = 0;
     pthread_mutex_lock(&s->mu);
-    sqlite3_bind_int64(s->ins, 1, (sqlite3_int64)(((uint64_t)t << 40) | seq));
-    sqlite3_bind_blob(s->ins, 2, val, (int)len, SQLITE_STATIC);
-    if (sqlite3_step(s->ins) != SQLITE_DONE) {
-        fprintf(stderr, "sqlite insert: %s\n", sqlite3_errmsg(s->db));
+    if (s->batch > 1 && sdb_exec(s->db, "BEGIN") != 0)
         rc = -1;
+    for (int i = 0; rc == 0 && i < s->batch; i++) {
+        uint64_t k = s->batch > 1 ? seq * (uint64_t)s->batch + (uint64_t)i : seq;
+        sqlite3_bind_int64(s->ins, 1, (sqlite3_int64)(((uint64_t)t << 40) | k));
+        sqlite3_bind_blob(s->ins, 2, val, (int)len, SQLITE_STATIC);
+        if (sqlite3_step(s->ins) != SQLITE_DONE) {
+            fprintf(stderr, "sqlite insert: %s\n", sqlite3_errmsg(s->db));
+            rc = -1;
+        }
+        sqlite3_reset(s->ins);
     }
-    sqlite3_reset(s->ins);
+    if (s->batch > 1 && sdb_exec(s->db, rc == 0 ? "COMMIT" : "ROLLBACK") != 0)
+        rc = -1;
     pthread_mutex_unlock(&s->mu);
     if (rc == 0)
         atomic_fetch_add(&s->commits, 1);

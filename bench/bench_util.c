@@ -263,7 +263,7 @@ bu_writer(void *arg)
                 t->failed = 1;
                 break;
             }
-            t->bytes += a->size;
+            t->bytes += a->size * (size_t)a->batch;
         }
     }
     free(val);

@@ -20,8 +20,10 @@ END = "<!-- bench:results:end -->"
 
 
 def key(o):
-    return (o["system"], o["workload"], o["writers"], o["size"],
-            o.get("kind", ""))
+    kind = o.get("kind", "")
+    if not kind and "open_ms" in o:
+        kind = "open"
+    return (o["system"], o["workload"], o["writers"], o["size"], kind)
 
 
 def metric(o):
@@ -100,6 +102,18 @@ class Results:
                 return o
         return None
 
+    def m1(self):
+        return [o for o in self.objs if o["workload"] == "M1"
+                and key(o)[4] == ""]
+
+    def m1_open(self):
+        return [o for o in self.objs if o["workload"] == "M1"
+                and key(o)[4] == "open"]
+
+    def b1(self):
+        return [o for o in self.objs if o["workload"] == "B1"
+                and o["system"] == "walkit"]
+
     def w(self, workload, writers=None, size=None):
         return [o for o in self.objs if o["system"] == "walkit"
                 and o["workload"] == workload
@@ -176,6 +190,57 @@ def w5_rows(R):
     return lines
 
 
+def m1_rows(R):
+    pts = R.m1()
+    if not pts:
+        return []
+    wk = R.get("walkit", "M1", 4, pts[0]["size"])
+    wc = wk.get("commits_per_s") if wk else None
+    lines = ["| system | writers x batch x item | batches/s | items/s | "
+             "p50 / p99 / p999 µs | syncs/batch | walkit/system |",
+             "|---|---|---|---|---|---|---|"]
+    order = {s: i for i, s in enumerate(SYSTEMS)}
+    for o in sorted(pts, key=lambda o: order.get(o["system"], 9)):
+        c = o.get("commits_per_s")
+        b = o.get("batch", 1)
+        lines.append("| " + " | ".join([
+            o["system"], "%d x %d x %s" % (o["writers"], b, human(o["size"])),
+            fmt(c), fmt(c * b if c else None),
+            "%s / %s / %s" % (fmt(o.get("p50_us")), fmt(o.get("p99_us")),
+                              fmt(o.get("p999_us"))),
+            fmt(o.get("syncs_per_commit"), 3),
+            fr(ratio(wc, c)) if o["system"] != "walkit" else "–"]) + " |")
+    for o in R.m1_open():
+        extra = ", ".join("%s %s ms" % (k[:-3].replace("_", " "), fmt(v, 1))
+                          for k, v in sorted(o.items())
+                          if k.endswith("_ms") and isinstance(v, (int, float)))
+        lines.append("")
+        lines.append("Open time (%s): %s; peak RSS %s KiB." % (
+            o.get("notes") or "%s items" % fmt(o.get("commits")), extra,
+            fmt(o.get("peak_rss_kb"))))
+    return lines
+
+
+def b1_rows(R, w3, seq):
+    pts = sorted(R.b1(), key=lambda o: o["writers"])
+    if not pts:
+        return []
+    lines = ["| writers | object | puts/s | MB/s | p50 / p99 / p999 µs | "
+             "syncs/put | vs W3 | vs sequential floor |",
+             "|---|---|---|---|---|---|---|---|"]
+    for o in pts:
+        lines.append("| " + " | ".join([
+            str(o["writers"]), human(o["size"]), fmt(o.get("commits_per_s")),
+            fmt(o.get("mb_per_s"), 1),
+            "%s / %s / %s" % (fmt(o.get("p50_us")), fmt(o.get("p99_us")),
+                              fmt(o.get("p999_us"))),
+            fmt(o.get("syncs_per_commit"), 3),
+            fr(ratio(o.get("mb_per_s"), w3[0]["mb_per_s"] if w3 else None)),
+            fr(ratio(o.get("mb_per_s"), seq["mb_per_s"] if seq else None))])
+            + " |")
+    return lines
+
+
 def human(s):
     if s >= 1 << 20 and s % (1 << 20) == 0:
         return "%d MiB" % (s >> 20)
@@ -231,8 +296,9 @@ def targets(R):
                   "%.3f (goal <= 0.2)" % v, v <= 0.2))
     else:
         t.append(("J1 syncs per transaction", "not measured (journal not benchmarked yet)", None))
-    b1 = [o for o in R.objs if o["workload"] == "B1" and o["system"] == "walkit"]
-    add("B1 vs W3 bandwidth",
+    b1 = sorted(R.b1(), key=lambda o: o["writers"])
+    add("B1 1 MiB durable puts, %s writer(s), vs W3 bandwidth"
+        % (b1[0]["writers"] if b1 else "–"),
         ratio(b1[0]["mb_per_s"] if b1 else None, w3[0]["mb_per_s"] if w3 else None),
         ">= 0.7x", lambda v: v >= 0.7)
     return t
@@ -282,6 +348,22 @@ def markdown(R, mode):
         L.append("")
         L.append("Each of T threads commits 256 B x 500, 1 KiB x 250, 4 KiB x 125 "
                  "and 1 MiB x 75 entries (one size per run, WK_SYNC each).")
+        L.append("")
+        L += rows
+        L.append("")
+    rows = m1_rows(R)
+    if rows:
+        L.append("### Metadata store (M1): durable batches of 100 items")
+        L.append("")
+        L.append("4 writer threads; one commit = one atomic durable batch "
+                 "(wk_meta_write with WK_SYNC; RocksDB/LevelDB WriteBatch "
+                 "with sync=true; SQLite BEGIN..COMMIT).")
+        L.append("")
+        L += rows
+        L.append("")
+    rows = b1_rows(R, w3, seq)
+    if rows:
+        L.append("### Blob store (B1): durable 1 MiB puts")
         L.append("")
         L += rows
         L.append("")

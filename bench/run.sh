@@ -92,6 +92,12 @@ for rep in $(seq 1 "$REPS"); do
     done
   done
 
+  # M1 for the peers (walkit's M1 is in bench/m1.points.sh): 4 writers,
+  # atomic batches of 100 items of 32 B.
+  for sp in rocksdb:bench_rocksdb leveldb:bench_leveldb sqlite:bench_sqlite; do
+    commit_point "${sp%%:*}" "${sp#*:}" M1 4 32 --batch 100
+  done
+
   # W3 bulk append, then W4 recovery of that same log (warm cache).
   if [ -x "$BIN/bench_walkit" ]; then
     dir=$BENCH_DIR/walkit-w3
