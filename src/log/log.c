@@ -40,12 +40,16 @@
  *         frame alone in its batch names the previous batch of its segment,
  *         so it is no evidence that that batch was durable (damage there
  *         stays a torn tail, as it would be without the CLOSE).
- *   flags, aux16: 0.
+ *   flags, aux16: undurable = flags | aux16 << 8 (24 bits) = (seq - aux)
+ *         - 1 - (durable FSN known when the frame was reserved), clamped
+ *         to [0, 2^24 - 1]: its writer knew every FSN up to D = (seq -
+ *         aux) - 1 - undurable durable. 0: everything before its batch was
+ *         (always so before batches were pipelined).
  * An entry's LSN is the FSN of the frame that completes it (FULL or
  * COMMIT): strictly increasing, never reused (also across crashes), not
  * dense (chunks, SKIP and CLOSE frames use FSNs too).
  *
- * A FRAME IS VALID when its type is 1..5, flags/aux16 are 0, aux < seq,
+ * A FRAME IS VALID when its type is 1..5, aux < seq,
  * len fits in the file, the CRC matches with the segment's salt, and a
  * SKIP's target / a CLOSE's empty payload are as above.
  *
@@ -70,13 +74,18 @@
  * discards for its highest FSN.)
  *
  * WRITE PATH AND DURABILITY: appenders reserve space in the open batch
- * buffer under the mutex, copy outside it; a leader seals the buffer and
- * issues ONE pwrite of it at its segment offset (plus the segment's ACTIVE
- * header if this is the segment's first batch) and ONE fdatasync of that
- * segment file. Only that fdatasync makes the batch durable; durable_lsn
- * moves only after it returns 0, and WK_SYNC appenders are acked in LSN
- * order. One batch is in flight at a time, so after a power cut every
- * batch but the last one written is complete on disk. Segments are created
+ * buffer under the mutex, copy outside it; a leader (write turn) seals the
+ * buffer and issues ONE pwrite of it at its segment offset (plus the
+ * segment's ACTIVE header if this is the segment's first batch); pwrites
+ * are in FSN order. fdatasyncs (sync turn) are one at a time, each covering
+ * every batch written before it began: only that makes them durable;
+ * durable_lsn moves only after it returns 0 (and nothing moves once the log
+ * is poisoned), and WK_SYNC appenders are acked in LSN order. The next
+ * batch is gathered and written while the previous one syncs (at most
+ * LOG_NBUF - 1 = 2 batches written and not durable), so a crash can leave
+ * a later batch on disk without an earlier one: its frames say so
+ * (undurable > 0). Never across segments: the first batch of a segment is
+ * written only once every earlier batch is durable. Segments are created
  * (create_prealloc without zero-fill: create, allocate, fsync file, fsync
  * dir) and given a FREE header (pwrite + fdatasync) by the background
  * thread, never on the commit path, and are READY at once. With
@@ -109,10 +118,11 @@
  *     a valid CHUNK frame with its stream id and index in a live segment.)
  *     The walk stops at offset X. Classify:
  *       - search forward (byte by byte, cheap pre-filter, then CRC) for
- *         valid frames after X. One whose batch start (seq - aux) <= E
- *         belongs to the same, unsynced batch; one with batch start > E is
- *         from a later batch: CORRUPTION at X (a batch after it was
- *         durable, so X was durable too).
+ *         valid frames after X. One whose writer knew E durable (E <= D,
+ *         i.e. seq - aux > E + undurable): CORRUPTION at X (X had been
+ *         durable). Any other (the same unsynced batch, or a later one
+ *         written while X's was not durable yet) is part of the torn tail.
+ *         (undurable = 0: "batch start > E", the rule before pipelining.)
  *       - nothing valid after X and the frame at X is not a plausible torn
  *         frame (seq == E): a clean end. The next segment must start at
  *         first_fsn == E (WK_EGAP if greater, WK_ECORRUPT if less).
@@ -354,7 +364,8 @@ wk_log_open(const char *dir, const wk_log_opts *opts, wk_log **out,
         b->state = LOG_BUF_OPEN;
         b->seg = log->cur;
         b->off = log->cur != NULL ? log->cur->end : LOG_HDR_BYTES;
-        log->wseq = log->oseq = 0;
+        log->dseq = log->wseq = log->oseq = 0;
+        log->written_fsn = log->durable_fsn;
         /* Prepare the segments the first appends will need now, at open,
          * rather than on the first commit or (background) during the
          * first commits: the current one and one ready. */

@@ -1,21 +1,32 @@
 /* wk_log write path: reservation in the open batch buffer under a short
  * lock, frame encoding and payload copy outside it, and the group commit.
  *
- * Group commit. A WK_SYNC appender whose frame is not durable becomes the
- * leader if there is none; otherwise it waits on its buffer's condition
- * variable (so a batch's write wakes only that batch's appenders). The
- * leader seals the open buffer (newcomers go to the next one), waits for
- * the copies into it to finish, and issues one pwrite + one fdatasync;
- * only then durable_fsn moves and the buffer's waiters are woken. One
- * batch is in flight at a time. On stepping down the leader wakes one
- * waiter per unwritten buffer, which leads next.
+ * Group commit, pipelined. Two turns, each held by at most one thread:
+ * the write turn (log->leader: gather, seal the open buffer, wait for the
+ * copies into it, pwrite it; released right after the pwrite) and the sync
+ * turn (log->syncing: one fdatasync covering every batch written so far;
+ * then those batches are durable, durable_fsn moves and their waiters are
+ * woken). So batch N+1 is gathered and written while batch N syncs, and
+ * its sync starts as soon as N's returns. A WK_SYNC appender whose frame
+ * is not durable takes the write turn if its frame is not written and the
+ * turn is free, else the sync turn if written batches wait for a sync and
+ * nobody syncs, else waits on its buffer's condition variable (woken when
+ * that buffer is durable or a turn passes). A syncer whose own frame is
+ * durable hands the sync turn to a waiter of a written batch (the one
+ * still to sync) rather than syncing for it. Syncs never overlap: after a
+ * failed one, no other is issued (and none could be trusted: the kernel
+ * may report the error to only one of two concurrent fdatasyncs). Each
+ * frame records how many FSNs before its batch its writer did not know
+ * durable (undurable), so recovery tells a later batch written ahead of an
+ * unsynced one from corruption.
  *
- * Batch gathering. Before sealing, the leader waits (condition variable,
- * bounded by the last sync's duration, at most 400 us) until every WK_SYNC
- * appender already inside an append call, or just acked and on its way
- * back (sync_transit), has reserved its frame. Without it, writers split
- * into two cohorts that alternate between batches (about half of them per
- * sync); with one writer nothing waits.
+ * Batch gathering. Before sealing, the leader waits while a sync is in
+ * flight (the batch could only be synced after it anyway; the syncer wakes
+ * it when done), then (condition variable, bounded by twice the last
+ * sync's duration, at most 400 us) until every WK_SYNC appender already
+ * inside an append call, or just acked and on its way back (sync_transit),
+ * has reserved its frame. Without it, writers split into cohorts that
+ * alternate between batches; with one writer nothing waits.
  *
  * Rules: log.c, "Write path". */
 #include <errno.h>
@@ -34,29 +45,21 @@ app_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Seals the open buffer and opens the next one, targeting the current
- * segment right after it. Returns 0, or -EAGAIN after waiting/flushing
- * because the ring was full (the caller re-evaluates), or an error. */
-static int
-app_open_next(wk_log *log)
+/* Waits on durable_cv (mu held), counted so that wakers can skip the
+ * broadcast when nobody waits there. */
+static void
+app_wait_durable_cv(wk_log *log)
 {
-    if (log->oseq + 1 - log->wseq >= LOG_NBUF) {
-        if (!log->leader) {
-            log->leader = 1;
-            int rc = 0;
-            while (rc == 0 && log->oseq + 1 - log->wseq >= LOG_NBUF) {
-                log_buf *w = &log->bufs[log->wseq % LOG_NBUF];
-                if (w->state != LOG_BUF_SEALED)
-                    break;
-                rc = wk__log_flush_one(log);
-            }
-            log->leader = 0;
-            wk__log_wake_next_leader(log);
-            return rc != 0 ? rc : -EAGAIN;
-        }
-        pthread_cond_wait(&log->durable_cv, &log->mu);
-        return -EAGAIN;
-    }
+    log->durable_waiters++;
+    pthread_cond_wait(&log->durable_cv, &log->mu);
+    log->durable_waiters--;
+}
+
+/* Seals the open buffer and opens the next one (free: the caller checked),
+ * targeting the current segment right after it. (mu held) */
+static void
+app_seal(wk_log *log)
+{
     log_buf *b = &log->bufs[log->oseq % LOG_NBUF];
     log_buf *nb = &log->bufs[(log->oseq + 1) % LOG_NBUF];
     b->state = LOG_BUF_SEALED;
@@ -70,32 +73,127 @@ app_open_next(wk_log *log)
     nb->nentries = 0;
     nb->writers = 0;
     log->oseq++;
+}
+
+/* The ring is full: every buffer but the open one is sealed or in flight. */
+#define APP_RING_FULL(log) ((log)->oseq + 1 - (log)->dseq >= LOG_NBUF)
+
+static int app_write(wk_log *log, uint64_t *q);
+static int app_sync_run(wk_log *log, uint64_t target);
+
+/* Seals the open buffer and opens the next one. Returns 0, or -EAGAIN
+ * after waiting, writing or syncing because the ring was full (the caller
+ * re-evaluates), or an error. */
+static int
+app_open_next(wk_log *log)
+{
+    if (APP_RING_FULL(log)) {
+        int rc = -EAGAIN;
+        if (!log->leader && log->wseq < log->oseq) {
+            uint64_t q = 0;
+            log->leader = 1;
+            rc = app_write(log, &q);
+        } else if (!log->syncing && log->dseq < log->wseq) {
+            rc = app_sync_run(log, 0);
+        } else {
+            app_wait_durable_cv(log);
+        }
+        return rc == 0 ? -EAGAIN : rc;
+    }
+    app_seal(log);
     return 0;
 }
 
-/* Writes and syncs the oldest unwritten buffer (sealing it if it is the
- * open one). Caller is the leader and holds mu. */
-int
-wk__log_flush_one(wk_log *log)
+/* An fdatasync of the segment of buffers [dseq, upto] (all written before
+ * it began) returned 0: frees them, oldest first, and moves durable_fsn.
+ * (mu held) */
+static void
+app_advance(wk_log *log, uint64_t upto)
 {
+    int moved = 0;
+    while (log->dseq <= upto && log->dseq < log->wseq) {
+        log_buf *b = &log->bufs[log->dseq % LOG_NBUF];
+        wk__seg *s = b->seg;
+        log->durable_fsn = b->last_fsn;
+        log->last_batch_first = b->first_fsn;
+        /* Bulk appends (batches that fill their buffer) pause the
+         * background zero-fill: the segment would be taken before the fill
+         * ends, and the fill only competes with the batches for the disk. */
+        int bulk = b->len >= b->cap / 2;
+        if (log->bulk && !bulk)
+            pthread_cond_signal(&log->bg_cv);
+        log->bulk = bulk;
+        s->durable_end = b->off + b->len;
+        log->st_batches++;
+        log->st_entries_batched += b->nentries;
+        b->state = LOG_BUF_FREE;
+        b->len = 0;
+        log->dseq++;
+        moved = 1;
+        if (b->waiters > 0)
+            pthread_cond_broadcast(&b->cv);
+    }
+    if (moved && log->durable_waiters > 0)
+        pthread_cond_broadcast(&log->durable_cv);
+}
+
+/* Write turn holder waiting for buffers to become durable: syncs them
+ * itself if nobody does. (mu held) */
+static void
+app_wait_or_sync(wk_log *log)
+{
+    if (!log->syncing && log->dseq < log->wseq)
+        (void)app_sync_run(log, 0); /* a failure poisons */
+    else
+        app_wait_durable_cv(log);
+}
+
+/* With the write turn (log->leader) held: seals the open buffer if it is
+ * the next one to write, waits for the copies into buffer wseq, and
+ * pwrites it (plus its segment's ACTIVE header for the segment's first
+ * batch), while the batches before it may still be syncing. The first
+ * batch of a segment is written only once every earlier batch is durable:
+ * a segment never holds durable frames while the one before it holds
+ * batches that are not (and one fdatasync covers every batch in flight).
+ * Releases the turn in every case. *q = the buffer written; -EAGAIN:
+ * nothing to write. (mu held) */
+static int
+app_write(wk_log *log, uint64_t *q)
+{
+    int rc = 0;
     log_buf *b = &log->bufs[log->wseq % LOG_NBUF];
     if (log->wseq == log->oseq) {
-        if (b->len == 0)
-            return 0;
-        int rc = app_open_next(log);
-        if (rc != 0)
-            return rc; /* cannot happen: the next buffer is free */
+        if (b->len == 0) {
+            rc = -EAGAIN;
+            goto release;
+        }
+        /* Appenders may seal buffer wseq themselves meanwhile (when a
+         * sync frees a buffer, they can be first to the lock): then it is
+         * simply written. */
+        while (!log->poisoned && log->wseq == log->oseq && APP_RING_FULL(log))
+            app_wait_or_sync(log);
+        if (log->poisoned) {
+            rc = log->poisoned;
+            goto release;
+        }
+        if (log->wseq == log->oseq)
+            app_seal(log);
     }
     while (b->writers > 0)
         pthread_cond_wait(&log->writers_cv, &log->mu);
     wk__seg *s = b->seg;
+    while (!log->poisoned && log->dseq < log->wseq &&
+           log->bufs[log->dseq % LOG_NBUF].seg != s)
+        app_wait_or_sync(log);
+    if (log->poisoned) {
+        rc = log->poisoned;
+        goto release;
+    }
     int activate = !s->activated;
+    s->activated = 1; /* in flight: later batches do not rewrite it */
     uint64_t first = s->first_fsn;
     pthread_mutex_unlock(&log->mu);
 
-    int rc = 0;
-    const char *what = "write";
-    uint64_t t0 = app_now_ns();
     if (activate) {
         uint8_t hdr[LOG_HDR_BYTES];
         wk__seg_encode_header(s, LOG_SEG_ACTIVE, first, hdr);
@@ -103,38 +201,84 @@ wk__log_flush_one(wk_log *log)
     }
     if (rc == 0)
         rc = wk_file_pwrite(s->f, b->data, b->len, b->off);
-    if (rc == 0) {
-        what = "fdatasync";
-        rc = wk_file_sync(s->f, WK_SYNC_DATA);
-    }
     pthread_mutex_lock(&log->mu);
     if (rc != 0) {
-        wk__errmsg_set(&log->msg, rc, "%s segment '%s'", what, s->name);
+        wk__errmsg_set(&log->msg, rc, "write segment '%s'", s->name);
+        wk__log_poison(log, rc);
+        goto release;
+    }
+    s->state = LOG_SEG_ACTIVE;
+    log->written_fsn = b->last_fsn;
+    *q = log->wseq++;
+release:
+    log->leader = 0;
+    wk__log_wake_next_leader(log);
+    return rc;
+}
+
+/* With the sync turn held: one fdatasync covering every buffer written so
+ * far (mu held, released meanwhile: the next batch is gathered and
+ * written meanwhile). A failure poisons the log (never retried: the sync
+ * turn is never taken again). */
+static int
+app_sync(wk_log *log)
+{
+    uint64_t upto = log->wseq - 1;
+    wk__seg *s = log->bufs[upto % LOG_NBUF].seg;
+    pthread_mutex_unlock(&log->mu);
+    uint64_t t0 = app_now_ns();
+    int rc = wk_file_sync(s->f, WK_SYNC_DATA);
+    uint64_t t1 = app_now_ns();
+    pthread_mutex_lock(&log->mu);
+    if (rc != 0) {
+        wk__errmsg_set(&log->msg, rc, "fdatasync segment '%s'", s->name);
         return wk__log_poison(log, rc);
     }
-    log->last_sync_ns = app_now_ns() - t0;
-    s->activated = 1;
-    s->state = LOG_SEG_ACTIVE;
-    log->durable_fsn = b->last_fsn;
-    log->last_batch_first = b->first_fsn;
-    /* Bulk appends (batches that fill their buffer) pause the background
-     * zero-fill: the segment would be taken before the fill ends, and the
-     * fill only competes with the batches for the disk. */
-    int bulk = b->len >= b->cap / 2;
-    if (log->bulk && !bulk)
-        pthread_cond_signal(&log->bg_cv);
-    log->bulk = bulk;
-    s->durable_end = b->off + b->len;
-    log->st_batches++;
+    if (log->poisoned)
+        return log->poisoned;
+    log->last_sync_ns = t1 - t0;
     log->st_syncs++;
-    log->st_entries_batched += b->nentries;
-    b->state = LOG_BUF_FREE;
-    b->len = 0;
-    log->wseq++;
-    if (b->waiters > 0)
-        pthread_cond_broadcast(&b->cv);
-    pthread_cond_broadcast(&log->durable_cv);
+    app_advance(log, upto);
     return 0;
+}
+
+/* Hands the sync turn to a thread waiting for a written batch: returns 1
+ * if one was woken. (mu held) */
+static int
+app_sync_handoff(wk_log *log)
+{
+    for (uint64_t q = log->dseq; q < log->wseq; q++) {
+        log_buf *b = &log->bufs[q % LOG_NBUF];
+        if (b->waiters > 0) {
+            pthread_cond_signal(&b->cv);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Takes the sync turn (free: the caller checked) and syncs while written
+ * batches are not durable: until target is durable, then at most
+ * LOG_SYNC_EXTRA more times before handing the turn to a waiter (one of
+ * them would otherwise be late: this thread's own append is done). */
+#define LOG_SYNC_EXTRA 0
+static int
+app_sync_run(wk_log *log, uint64_t target)
+{
+    int rc = 0, extra = LOG_SYNC_EXTRA, done = 0;
+    log->syncing = 1;
+    while (!log->poisoned && log->dseq < log->wseq) {
+        if (done && log->durable_fsn >= target && extra-- <= 0 &&
+            app_sync_handoff(log))
+            break;
+        rc = app_sync(log);
+        if (rc != 0)
+            break;
+        done = 1;
+    }
+    log->syncing = 0;
+    pthread_cond_signal(&log->gather_cv); /* a leader may gather for it */
+    return log->poisoned ? log->poisoned : rc;
 }
 
 static void
@@ -144,7 +288,9 @@ app_ts(struct timespec *ts, uint64_t ns)
     ts->tv_nsec = (long)(ns % 1000000000u);
 }
 
-/* Before sealing a batch, the leader lets it take in every WK_SYNC
+/* Before sealing a batch, the leader first waits while a sync is in
+ * flight (woken by the syncer when it is done; bounded as below, or until
+ * the buffer is half full). Then it lets the batch take in every WK_SYNC
  * appender that is already inside an append call (typically the writers
  * the previous batch just acked, on their way back): it waits on
  * gather_cv, signalled each time such an appender starts waiting or
@@ -155,6 +301,19 @@ static void
 app_gather(wk_log *log)
 {
     log_buf *b = &log->bufs[log->oseq % LOG_NBUF];
+    if (log->syncing) {
+        /* A sync is in flight: this batch could only be synced after it
+         * anyway; let it grow until that sync returns. */
+        uint64_t bound =
+            2 * log->last_sync_ns < 400000u ? 2 * log->last_sync_ns : 400000u;
+        struct timespec ts;
+        app_ts(&ts, app_now_ns() + bound);
+        while (log->syncing && !log->poisoned && b->len < b->cap / 2) {
+            if (pthread_cond_timedwait(&log->gather_cv, &log->mu, &ts) != 0)
+                break;
+            b = &log->bufs[log->oseq % LOG_NBUF];
+        }
+    }
     if (log->sync_waiting > 0 &&
         log->sync_inside - log->sync_waiting + log->sync_transit > 0) {
         uint64_t bound =
@@ -179,26 +338,6 @@ app_gather(wk_log *log)
     }
 }
 
-/* Leads: flushes buffers until target is durable and no sealed buffer is
- * left (mu held, log->leader taken by the caller). */
-static int
-app_lead(wk_log *log, uint64_t target)
-{
-    int rc = 0;
-    if (log->durable_fsn < target)
-        app_gather(log);
-    while (rc == 0 && !log->poisoned &&
-           (log->durable_fsn < target || log->wseq < log->oseq)) {
-        uint64_t before = log->wseq;
-        rc = wk__log_flush_one(log);
-        if (rc == 0 && log->wseq == before)
-            break; /* nothing left to write */
-    }
-    log->leader = 0;
-    wk__log_wake_next_leader(log);
-    return log->poisoned ? log->poisoned : rc;
-}
-
 void
 wk__log_wake_next_leader(wk_log *log)
 {
@@ -207,30 +346,41 @@ wk__log_wake_next_leader(wk_log *log)
         if (b->waiters > 0)
             pthread_cond_signal(&b->cv);
     }
-    pthread_cond_broadcast(&log->durable_cv);
+    if (log->durable_waiters > 0)
+        pthread_cond_broadcast(&log->durable_cv);
 }
 
+/* Makes FSNs up to target durable: takes the write turn when target is
+ * not written and nobody holds it (gathering first when it writes the
+ * open buffer), the sync turn when written batches wait for a sync and
+ * nobody syncs, and otherwise waits (on b's condition variable: woken when
+ * b is durable or a turn passes; b NULL: durable_cv). (mu held) */
 int
 wk__log_wait_durable(wk_log *log, uint64_t target, log_buf *b)
 {
     while (log->durable_fsn < target) {
         if (log->poisoned)
             return log->poisoned;
-        if (!log->leader) {
+        if (!log->leader && log->written_fsn < target) {
+            if (target >= log->next_fsn)
+                return WK_ENOTFOUND; /* target never reserved: a bug */
             log->leader = 1;
-            int rc = app_lead(log, target);
+            if (log->wseq == log->oseq)
+                app_gather(log);
+            uint64_t q = 0;
+            int rc = app_write(log, &q);
+            if (rc != 0 && rc != -EAGAIN)
+                return rc;
+        } else if (!log->syncing && log->dseq < log->wseq) {
+            int rc = app_sync_run(log, target);
             if (rc != 0)
                 return rc;
-            if (log->durable_fsn < target)
-                return WK_ENOTFOUND; /* target never reserved: a bug */
         } else if (b != NULL) {
-            /* Only this buffer's write (or a leader stepping down) wakes
-             * us: not every batch's. */
             b->waiters++;
             pthread_cond_wait(&b->cv, &log->mu);
             b->waiters--;
         } else {
-            pthread_cond_wait(&log->durable_cv, &log->mu);
+            app_wait_durable_cv(log);
         }
     }
     return 0;
@@ -240,7 +390,7 @@ wk__log_wait_durable(wk_log *log, uint64_t target, log_buf *b)
  * segments and opens buffers as needed. */
 static int
 app_reserve(wk_log *log, size_t n, uint8_t type, log_buf **bout, size_t *boff,
-            uint64_t *fsn, uint32_t *aux, int *sealed)
+            uint64_t *fsn, uint32_t *aux, uint32_t *und, int *sealed)
 {
     int waited = 0;
     for (;;) {
@@ -311,6 +461,12 @@ app_reserve(wk_log *log, size_t n, uint8_t type, log_buf **bout, size_t *boff,
             log->last_batch_first >= cur->first_fsn &&
             f - log->last_batch_first <= UINT32_MAX / 2)
             *aux = (uint32_t)(f - log->last_batch_first);
+        /* undurable: FSNs before the batch (as aux names it) that are not
+         * known durable now (durable_fsn only grows: a safe bound). */
+        uint64_t start = f - *aux;
+        uint64_t u =
+            start - 1 > log->durable_fsn ? start - 1 - log->durable_fsn : 0;
+        *und = u > LOG_UND_MAX ? LOG_UND_MAX : (uint32_t)u;
         b->last_fsn = last;
         b->nframes++;
         if (LOG_FT_IS_ENTRY(type))
@@ -337,7 +493,7 @@ wk__log_append_frame(wk_log *log, uint8_t type, const uint8_t *pre,
     log_buf *b = NULL;
     size_t boff = 0;
     uint64_t fsn = 0;
-    uint32_t aux = 0;
+    uint32_t aux = 0, und = 0;
     int sealed = 0;
 
     int sync = (flags & WK_SYNC) != 0;
@@ -347,7 +503,7 @@ wk__log_append_frame(wk_log *log, uint8_t type, const uint8_t *pre,
         if (log->sync_transit > 0)
             log->sync_transit--;
     }
-    int rc = app_reserve(log, n, type, &b, &boff, &fsn, &aux, &sealed);
+    int rc = app_reserve(log, n, type, &b, &boff, &fsn, &aux, &und, &sealed);
     if (rc != 0) {
         if (sync && --log->sync_inside <= log->sync_waiting)
             pthread_cond_signal(&log->gather_cv);
@@ -381,7 +537,12 @@ wk__log_append_frame(wk_log *log, uint8_t type, const uint8_t *pre,
 
     /* Encode and copy outside the lock. */
     uint8_t *p = b->data + boff;
-    wk__rec r = {.type = type, .len = (uint32_t)len, .aux = aux, .seq = fsn};
+    wk__rec r = {.type = type,
+                 .flags = (uint8_t)(und & 0xffu),
+                 .aux16 = (uint16_t)(und >> 8),
+                 .len = (uint32_t)len,
+                 .aux = aux,
+                 .seq = fsn};
     wk__rec_put_header(p, &r);
     uint8_t *q = p + WK__REC_HDR;
     if (prelen > 0) {
@@ -414,8 +575,8 @@ wk__log_append_frame(wk_log *log, uint8_t type, const uint8_t *pre,
     } else if (sealed && !log->leader && log->wseq < log->oseq &&
                !log->poisoned) {
         /* This appender filled a buffer: write the sealed ones out. */
-        log->leader = 1;
-        rc = app_lead(log, 0);
+        rc = wk__log_wait_durable(
+            log, log->bufs[(log->oseq - 1) % LOG_NBUF].last_fsn, NULL);
         if (rc != 0 && fsn <= log->durable_fsn)
             rc = 0; /* our entry made it; the error is the next caller's */
     }

@@ -46,6 +46,10 @@
 #define LOG_MAX_BATCH (64u << 20) /* cap on opts.batch_bytes */
 #define LOG_SKIP_LEN 8u
 #define LOG_FILL_CHUNK (1u << 20) /* lazy zero-fill write size */
+/* A frame's undurable field (flags | aux16 << 8): FSNs before its batch
+ * that its writer did not know durable (clamped). */
+#define LOG_UND_MAX ((1u << 24) - 1)
+#define LOG_UND_GET(r) ((uint32_t)(r)->flags | (uint32_t)(r)->aux16 << 8)
 
 /* One sparse index point: frame seq at byte offset off. */
 typedef struct log_idx {
@@ -154,7 +158,10 @@ struct wk_log {
     uint64_t durable_fsn;
     int poisoned;
     int closing;
-    int leader;
+    int leader;            /* the write turn: seals and pwrites buffer wseq */
+    int syncing;           /* the sync turn: one fdatasync at a time */
+    int durable_waiters;   /* threads waiting on durable_cv */
+    uint64_t written_fsn;  /* last FSN of the last batch written (pwrite) */
     int sync_inside;       /* WK_SYNC appenders inside an append call */
     int sync_waiting;      /* ... of which waiting for durability */
     int sync_transit;      /* acked WK_SYNC appenders not yet back */
@@ -164,6 +171,7 @@ struct wk_log {
     pthread_t bg;
 
     log_buf bufs[LOG_NBUF];
+    uint64_t dseq; /* oldest buffer written but not yet durable */
     uint64_t wseq; /* next buffer (sequence number) to write */
     uint64_t oseq; /* the open buffer */
 
@@ -239,11 +247,9 @@ void wk__log_bg_stop(wk_log *log);
 int wk__seg_find_live(wk_log *log, uint64_t fsn);
 
 /* log_append.c */
-/* Writes and syncs the oldest unwritten buffer (leader, mu held). */
-int wk__log_flush_one(wk_log *log);
 /* Makes everything up to target durable (mu held; leads or waits). */
 int wk__log_wait_durable(wk_log *log, uint64_t target, log_buf *b);
-/* Wakes one waiter of each unwritten buffer (leader stepped down). */
+/* Wakes one waiter of each unwritten buffer (write turn released). */
 void wk__log_wake_next_leader(wk_log *log);
 /* Appends one frame of type with payload = hdr_part + iov; for streams
  * also returns where it went. */

@@ -387,14 +387,19 @@ wk_log_iter_next(wk_log_iter *it, wk_log_entry *e, int timeout_ms)
                 break;
             }
             if (timeout_ms < 0) {
+                log->durable_waiters++;
                 pthread_cond_wait(&log->durable_cv, &log->mu);
+                log->durable_waiters--;
             } else {
                 if (!have_deadline) {
                     iter_deadline(&deadline, timeout_ms);
                     have_deadline = 1;
                 }
-                if (pthread_cond_timedwait(&log->durable_cv, &log->mu,
-                                           &deadline) != 0) {
+                log->durable_waiters++;
+                int trc = pthread_cond_timedwait(&log->durable_cv, &log->mu,
+                                                 &deadline);
+                log->durable_waiters--;
+                if (trc != 0) {
                     /* timed out: one last look */
                     if (log->closing) {
                         rc = WK_ECLOSED;

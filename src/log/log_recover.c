@@ -250,8 +250,7 @@ rec_find_valid(rec_ctx *c, wk__seg *s, uint64_t from, uint64_t min_seq,
         size_t last = chunk - WK__REC_HDR;
         for (size_t i = 0; i <= last; i++) {
             const uint8_t *q = p + i;
-            if ((unsigned)q[4] - 1u > LOG_FT_MAX - 1u ||
-                (q[5] | q[6] | q[7]) != 0)
+            if ((unsigned)q[4] - 1u > LOG_FT_MAX - 1u)
                 continue;
             uint64_t seq = wk__get64(q + 16);
             uint32_t aux = wk__get32(q + 12);
@@ -548,7 +547,9 @@ rec_scan(rec_ctx *c)
                     return rc;
                 if (rc == 0)
                     break;
-                if (y.seq - y.aux > c->E) {
+                /* y's writer knew FSNs up to (y.seq - y.aux) - 1 - und
+                 * durable: if E is among them, E was durable. */
+                if (y.seq - y.aux > c->E + LOG_UND_GET(&y)) {
                     later = 1;
                     break;
                 }

@@ -94,7 +94,7 @@ wk__scan_frame(wk__scan *sc, uint64_t off, uint64_t limit, wk__rec *r,
         wk__rec_check(p, WK__REC_HDR + (size_t)r->len, sc->salt_crc, r->len, r);
     if (rc != 0)
         return rc == -EAGAIN ? -EAGAIN : WK_ECORRUPT;
-    if (r->flags != 0 || r->aux16 != 0 || r->aux >= r->seq)
+    if (r->aux >= r->seq)
         return WK_ECORRUPT;
     if (r->type == LOG_FT_CLOSE && r->len != 0)
         return WK_ECORRUPT;

@@ -258,6 +258,74 @@ test_torn_batch(void **state)
     wk_sim_destroy(sim);
 }
 
+/* Rewrites frame lsn of SEG1 (a batch of its own) with undurable und
+ * (flags | aux16 << 8) and a valid CRC, and zeroes the CLOSE frame after
+ * the last of n frames: the image of a crash with that frame written. */
+static void
+plant_undurable(wk_sim *sim, uint64_t lsn, uint32_t und, uint64_t n)
+{
+    uint8_t hdr[64], fr[FRAME], zero[CLOSE_FRAME];
+    size_t got = 0;
+    wkt_assert_ok(wk_sim_peek(sim, SEG1, 0, hdr, sizeof hdr, &got));
+    uint32_t salt_crc = wk__rec_salt_crc(wk__get64(hdr + 16));
+    wkt_assert_ok(wk_sim_peek(sim, SEG1, frame_off(lsn), fr, FRAME, &got));
+    wk__rec r;
+    wk__rec_peek(fr, &r);
+    assert_int_equal(r.seq, lsn);
+    r.flags = (uint8_t)(und & 0xffu);
+    r.aux16 = (uint16_t)(und >> 8);
+    wk__rec_put_header(fr, &r);
+    wk__rec_seal(fr, salt_crc);
+    wkt_assert_ok(wk_sim_poke(sim, SEG1, frame_off(lsn), fr, FRAME));
+    memset(zero, 0, sizeof zero);
+    wkt_assert_ok(wk_sim_poke(sim, SEG1, frame_off(n + 1), zero, sizeof zero));
+}
+
+/* A valid frame of a later batch after a damaged frame: torn tail when its
+ * writer did not know the damaged frame durable (undurable > 0: batches
+ * in flight together; both discarded), corruption when it did
+ * (undurable = 0). */
+static void
+test_undurable_later_batch(void **state)
+{
+    (void)state;
+    for (int und = 0; und <= 2; und++) {
+        wk_sim *sim = make_log(10, 1); /* LSN 1..10, one batch each */
+        plant_undurable(sim, 10, (uint32_t)und, 10);
+        flip(sim, SEG1, frame_off(9) + 40);
+        seen s = {0};
+        wk_log_opts o;
+        opts_for(&o, sim, &s);
+        wk_log *log = NULL;
+        wk_log_report rep;
+        if (und == 0) {
+            wkt_assert_rc(wk_log_open("log", &o, &log, &rep), WK_ECORRUPT);
+            assert_null(log);
+            assert_int_equal(rep.corruptions, 1);
+            assert_int_equal(rep.corruption[0].offset, frame_off(9));
+            assert_int_equal(rep.corruption[0].lsn, 9);
+            wk_sim_destroy(sim);
+            continue;
+        }
+        reopen_seen(&o, &s, &log, &rep);
+        assert_int_equal(s.n, 8);
+        assert_int_equal(rep.corruptions, 0);
+        assert_int_equal(rep.torn_offset, frame_off(9));
+        assert_int_equal(rep.torn_bytes, 2 * FRAME);
+        uint8_t back[FRAME];
+        size_t n = 0;
+        wkt_assert_ok(wk_sim_peek(sim, SEG1, frame_off(10), back, FRAME, &n));
+        for (size_t i = 0; i < FRAME; i++)
+            assert_int_equal(back[i], 0);
+        assert_int_equal(iter_count(log), 8);
+        wkt_assert_ok(wk_log_close(log));
+        reopen_seen(&o, &s, &log, &rep);
+        assert_int_equal(s.n, 8);
+        wkt_assert_ok(wk_log_close(log));
+        wk_sim_destroy(sim);
+    }
+}
+
 /* A flipped byte mid-log fails a default open with WK_ECORRUPT naming the
  * file, offset and LSN; verify says the same; skip-corrupt keeps every
  * other entry (a hole at that LSN); point-in-time keeps the prefix and
@@ -815,6 +883,7 @@ main(void)
         cmocka_unit_test(test_garbage_tail),
         cmocka_unit_test(test_torn_batch),
         cmocka_unit_test(test_corruption_policies),
+        cmocka_unit_test(test_undurable_later_batch),
         cmocka_unit_test(test_gap_and_bad_header),
         cmocka_unit_test(test_lsn_never_reused_after_crash),
         cmocka_unit_test(test_clean_close_keeps_lsns_dense),
