@@ -3,7 +3,8 @@
 # Peers are built only when their Debian -dev package is installed
 # (scripts/deps.sh bench installs them).
 add_library(wk_bench_util STATIC ${CMAKE_CURRENT_LIST_DIR}/bench_util.c
-  ${CMAKE_CURRENT_LIST_DIR}/bench_floor_sys.c)
+  ${CMAKE_CURRENT_LIST_DIR}/bench_floor_sys.c
+  ${CMAKE_CURRENT_LIST_DIR}/bench_machine.c)
 target_include_directories(wk_bench_util PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(wk_bench_util PUBLIC Threads::Threads)
 

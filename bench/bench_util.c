@@ -1,6 +1,7 @@
 /* Shared benchmark driver: argument parsing, writer threads, latency
  * percentiles, JSON output and machine facts. See bench_util.h. */
 #include "bench_util.h"
+#include "bench_machine.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -35,28 +36,6 @@ bench_fill_random(void *buf, size_t len, uint64_t seed)
         x ^= x << 17;
         p[i] = (unsigned char)(x >> 24);
     }
-}
-
-int
-bench_mkdirs(const char *dir)
-{
-    char tmp[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof(tmp)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(tmp, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (tmp[i] == '/' || tmp[i] == '\0') {
-            char c = tmp[i];
-            tmp[i] = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return -1;
-            tmp[i] = c;
-        }
-    }
-    return 0;
 }
 
 static void
@@ -441,59 +420,6 @@ bu_json_num(FILE *f, const char *key, double v, int decimals)
         fprintf(f, "%.*f", decimals, v);
 }
 
-static void
-bu_cpu_model(char *out, size_t n)
-{
-    snprintf(out, n, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[512];
-    while (fgets(line, sizeof(line), f)) {
-        if (strncmp(line, "model name", 10) == 0) {
-            char *p = strchr(line, ':');
-            if (p) {
-                p++;
-                while (*p == ' ' || *p == '\t')
-                    p++;
-                p[strcspn(p, "\n")] = '\0';
-                snprintf(out, n, "%s", p);
-            }
-            break;
-        }
-    }
-    fclose(f);
-}
-
-static const char *
-bu_fs_name(const char *dir, char *buf, size_t n)
-{
-    struct statfs sf;
-    if (statfs(dir, &sf) != 0)
-        return "unknown";
-    switch ((unsigned long)sf.f_type) {
-    case 0xEF53:
-        return "ext4";
-    case 0x58465342:
-        return "xfs";
-    case 0x9123683E:
-        return "btrfs";
-    case 0x01021994:
-        return "tmpfs";
-    case 0x794c7630:
-        return "overlayfs";
-    case 0x2fc12fc1:
-        return "zfs";
-    case 0x6969:
-        return "nfs";
-    case 0xF2F52010:
-        return "f2fs";
-    default:
-        snprintf(buf, n, "0x%lx", (unsigned long)sf.f_type);
-        return buf;
-    }
-}
-
 void
 bench_print_json(const char *system, const bench_args *a, const bench_result *r,
                  const char *extra)
@@ -502,7 +428,7 @@ bench_print_json(const char *system, const bench_args *a, const bench_result *r,
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     char cpu[256], fsbuf[32], date[64];
-    bu_cpu_model(cpu, sizeof(cpu));
+    bench_cpu_model(cpu, sizeof(cpu));
     struct utsname un;
     if (uname(&un) != 0)
         snprintf(un.release, sizeof(un.release), "unknown");
@@ -539,7 +465,7 @@ bench_print_json(const char *system, const bench_args *a, const bench_result *r,
     fputs(",\"kernel\":", f);
     bu_json_str(f, un.release);
     fputs(",\"fs\":", f);
-    bu_json_str(f, bu_fs_name(a->dir, fsbuf, sizeof(fsbuf)));
+    bu_json_str(f, bench_fs_name(a->dir, fsbuf, sizeof(fsbuf)));
     fputs(",\"date\":", f);
     bu_json_str(f, date);
     fputs("}\n", f);

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bench_machine.h" /* bench_mkdirs, machine facts */
+
 typedef struct bench_args {
     const char *workload; /* "W1", "W2", "W3", "W4", "W5", "floor" */
     const char *dir;      /* data directory (created if missing) */
@@ -82,8 +84,6 @@ void bench_print_json(const char *system, const bench_args *a,
 /* Resets r to "nothing measured" (every figure null). */
 void bench_result_init(bench_result *r);
 
-/* mkdir -p. Returns 0 or -1 (errno set). */
-int bench_mkdirs(const char *dir);
 
 /* bench_floor_sys.c: pwrite of all len bytes at off (EINTR and short
  * writes retried); 0 or -1 (errno set). */

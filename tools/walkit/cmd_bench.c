@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_machine.h"
 #include "cli.h"
 #include "cli_util.h"
 #include "walkit.h"
@@ -101,77 +102,6 @@ bench_sleep(double s)
         ;
 }
 
-static int
-bench_mkdirs(const char *dir)
-{
-    char tmp[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof(tmp))
-        return -ENAMETOOLONG;
-    memcpy(tmp, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (tmp[i] == '/' || tmp[i] == '\0') {
-            char c = tmp[i];
-            tmp[i] = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return -errno;
-            tmp[i] = c;
-        }
-    }
-    return 0;
-}
-
-static void
-bench_cpu_model(char *out, size_t n)
-{
-    snprintf(out, n, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[512];
-    while (fgets(line, sizeof(line), f)) {
-        char *p = strchr(line, ':');
-        if (strncmp(line, "model name", 10) == 0 && p) {
-            p++;
-            while (*p == ' ' || *p == '\t')
-                p++;
-            p[strcspn(p, "\n")] = '\0';
-            snprintf(out, n, "%s", p);
-            break;
-        }
-    }
-    fclose(f);
-}
-
-static const char *
-bench_fs_name(const char *dir, char *buf, size_t n)
-{
-    struct statfs sf;
-    if (statfs(dir, &sf) != 0)
-        return "unknown";
-    switch ((unsigned long)sf.f_type) {
-    case 0xEF53:
-        return "ext4";
-    case 0x58465342:
-        return "xfs";
-    case 0x9123683E:
-        return "btrfs";
-    case 0x01021994:
-        return "tmpfs";
-    case 0x794c7630:
-        return "overlayfs";
-    case 0x2fc12fc1:
-        return "zfs";
-    case 0x6969:
-        return "nfs";
-    case 0xF2F52010:
-        return "f2fs";
-    default:
-        snprintf(buf, n, "0x%lx", (unsigned long)sf.f_type);
-        return buf;
-    }
-}
-
 static void
 bench_json_num(const char *key, double v, int decimals)
 {
@@ -238,9 +168,8 @@ bench_run(int argc, char **argv)
                                   "bench: --sync and --no-sync conflict");
     int sync = !nosync_flag;
 
-    int rc = bench_mkdirs(dir);
-    if (rc != 0) {
-        wk_cli_error(dir, rc, NULL);
+    if (bench_mkdirs(dir) != 0) {
+        wk_cli_error(dir, -errno, NULL);
         return WK_CLI_ERROR;
     }
     wk_log_opts o;
@@ -248,7 +177,7 @@ bench_run(int argc, char **argv)
     if (size > o.max_entry_bytes)
         o.max_entry_bytes = o.batch_bytes = size;
     wk_log *log = NULL;
-    rc = wk_log_open(dir, &o, &log, NULL);
+    int rc = wk_log_open(dir, &o, &log, NULL);
     if (rc != 0) {
         wk_cli_error("open log", rc, NULL);
         return WK_CLI_ERROR;
