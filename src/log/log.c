@@ -139,9 +139,16 @@
  *  4. Read-write opens then make it durable before any append: later
  *     segments to discard are re-salted FREE (last first), then the torn
  *     region [X, end of the farthest frame of the torn batch) is zeroed
- *     and fdatasync'd. Appends continue in the last segment at X with
- *     FSN E. A crash in the middle leaves a state that recovers to the
- *     same result (recovery is idempotent).
+ *     and fdatasync'd. Then the frames of the last segment not known
+ *     durable by the writer of its last frame (the batches in flight then)
+ *     are read and written back unchanged and fdatasync'd: a batch whose
+ *     fdatasync failed stays readable in the page cache but is not durable
+ *     (pages marked clean), and a same-boot reopen must not build on it.
+ *     Appends continue in the last segment at X with FSN E. A crash in the
+ *     middle leaves a state that recovers to the same result (recovery is
+ *     idempotent). (Before recovery, a read-write open fsyncs the log
+ *     directory and its parent: names a failed earlier session created may
+ *     not be durable yet.)
  *  Entries with LSN <= the checkpoint are not handed to recover_fn.
  *  5. Next FSN: see "LSNs never reused across restarts" (the CLOSE zeroed
  *     with the torn region, or the SKIP frame written at E right after).
@@ -258,21 +265,30 @@ log_destroy(wk_log *log)
     wk__free(log);
 }
 
-/* Creates the directory if allowed (and makes its name durable). */
+/* Creates the directory if allowed. A read-write open then makes the
+ * directory's name and its entries durable (fsync of the parent and of the
+ * directory) whether it created it or not: a previous session in this boot
+ * may have created them and failed (or died) before their fsync, and
+ * nothing may be acknowledged inside a name that a power cut can undo. */
 static int
 log_prepare_dir(wk_log *log)
 {
     wk_vfs_stat st;
     int rc = log->vfs->stat(log->vfs, log->dir, &st);
-    if (rc == 0)
-        return st.type == WK_VFS_DIR ? 0 : -ENOTDIR;
-    if (rc != -ENOENT)
+    if (rc == 0 && st.type != WK_VFS_DIR)
+        return -ENOTDIR;
+    if (rc != 0 && rc != -ENOENT)
         return wk__errmsg_set(&log->msg, rc, "stat '%s'", log->dir);
-    if (!log->o.create_if_missing || log->o.read_only)
-        return wk__errmsg_set(&log->msg, -ENOENT, "open log '%s'", log->dir);
-    rc = log->vfs->mkdir(log->vfs, log->dir);
-    if (rc != 0 && rc != -EEXIST)
-        return wk__errmsg_set(&log->msg, rc, "mkdir '%s'", log->dir);
+    if (rc == -ENOENT) {
+        if (!log->o.create_if_missing || log->o.read_only)
+            return wk__errmsg_set(&log->msg, -ENOENT, "open log '%s'",
+                                  log->dir);
+        rc = log->vfs->mkdir(log->vfs, log->dir);
+        if (rc != 0 && rc != -EEXIST)
+            return wk__errmsg_set(&log->msg, rc, "mkdir '%s'", log->dir);
+    }
+    if (log->o.read_only)
+        return 0;
     char *parent = wk__path_dirname(log->dir);
     if (parent == NULL)
         return WK_ENOMEM;
@@ -280,6 +296,9 @@ log_prepare_dir(wk_log *log)
     wk__free(parent);
     if (rc != 0)
         return wk__errmsg_set(&log->msg, rc, "fsync parent of '%s'", log->dir);
+    rc = log->vfs->sync_dir(log->vfs, log->dir);
+    if (rc != 0)
+        return wk__errmsg_set(&log->msg, rc, "fsync directory '%s'", log->dir);
     return 0;
 }
 

@@ -45,6 +45,14 @@ typedef struct rec_ctx {
     wk__seg *last_seg;
     uint64_t last_off;
     uint64_t last_batch; /* its seq - aux (the last non-CLOSE one's) */
+    /* FSNs up to known_durable were durable when the writer of the last
+     * non-CLOSE frame reserved it ((seq - aux) - 1 - undurable). */
+    uint64_t known_durable;
+    /* The last REC_BSTARTS batch starts (first frames: aux 0) of the
+     * segment holding the last accepted frame, as (FSN, offset). */
+    wk__seg *bs_seg;
+    uint64_t bs_fsn[8], bs_off[8];
+    uint64_t nbs;
 
     wk__seg *zseg; /* zero [zfrom, zto) of zseg */
     uint64_t zfrom, zto;
@@ -439,8 +447,21 @@ rec_walk(rec_ctx *c, uint32_t k, uint64_t off, uint64_t *x, int *torn_cand,
         c->last_type = r.type;
         c->last_seg = s;
         c->last_off = off;
-        if (r.type != LOG_FT_CLOSE)
+        if (c->bs_seg != s) {
+            c->bs_seg = s;
+            c->nbs = 0;
+        }
+        if (r.aux == 0) {
+            c->bs_fsn[c->nbs % 8] = r.seq;
+            c->bs_off[c->nbs % 8] = off;
+            c->nbs++;
+        }
+        if (r.type != LOG_FT_CLOSE) {
             c->last_batch = r.seq - r.aux;
+            uint64_t und = LOG_UND_GET(&r);
+            c->known_durable =
+                c->last_batch > und + 1 ? c->last_batch - 1 - und : 0;
+        }
         off += WK__REC_HDR + (uint64_t)r.len;
         c->E++;
         c->last_valid = r.seq;
@@ -655,6 +676,59 @@ rec_zero(rec_ctx *c, wk__seg *s, uint64_t from, uint64_t to)
     return 0;
 }
 
+/* A batch whose fdatasync failed is still readable from the page cache
+ * until the machine restarts, but not durable (Linux marked its pages
+ * clean), and recovery accepted it. Before anything is written after it,
+ * the frames of the last segment not known durable (FSN > known_durable:
+ * at most the batches in flight when the last frame was reserved) are
+ * read and written back unchanged, then synced. After a power cut this
+ * rewrites bytes that are durable already. From the segment's start (its
+ * header included) when the first such batch is not among the last 8
+ * batch starts seen. */
+static int
+rec_rewrite_unsynced(rec_ctx *c)
+{
+    wk__seg *s = c->last_seg;
+    if (s == NULL || c->bs_seg != s || s->end <= LOG_HDR_BYTES)
+        return 0;
+    uint64_t end = s->end;
+    if (c->zseg == s && c->zfrom < end)
+        end = c->zfrom; /* a clean close's CLOSE frame, zeroed already */
+    /* The oldest batch start not known durable; the segment's start (its
+     * header too) if that is the oldest one recorded: batches before it,
+     * if any, are not known durable either. */
+    uint64_t from = end;
+    uint64_t n = c->nbs < 8 ? c->nbs : 8;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t j = (c->nbs - n + i) % 8;
+        if (c->bs_fsn[j] > c->known_durable) {
+            from = i == 0 ? 0 : c->bs_off[j];
+            break;
+        }
+    }
+    if (from >= end)
+        return 0;
+    uint8_t *buf = wk__malloc(1u << 20);
+    if (buf == NULL)
+        return WK_ENOMEM;
+    int rc = 0;
+    for (uint64_t off = from; off < end && rc == 0;) {
+        size_t len =
+            end - off < (1u << 20) ? (size_t)(end - off) : (size_t)1 << 20;
+        rc = wk_file_pread_full(s->f, buf, len, off);
+        if (rc == 0)
+            rc = wk_file_pwrite(s->f, buf, len, off);
+        off += len;
+    }
+    wk__free(buf);
+    if (rc == 0)
+        rc = wk_file_sync(s->f, WK_SYNC_DATA);
+    if (rc != 0)
+        return wk__errmsg_set(&c->log->msg, rc,
+                              "rewrite unsynced tail of segment '%s'", s->name);
+    return 0;
+}
+
 /* Read-write open: makes the discards durable before any append. */
 static int
 rec_apply(rec_ctx *c)
@@ -679,6 +753,11 @@ rec_apply(rec_ctx *c)
         if (rc != 0)
             return rc;
     }
+    /* (After the invalidation: the rewrite changes no byte, and until it
+     * is synced nothing new lies after the frames it covers.) */
+    int rrc = rec_rewrite_unsynced(c);
+    if (rrc != 0)
+        return rrc;
     if (c->nblank > 0) {
         for (uint32_t i = 0; i < c->nblank; i++) {
             int rc = c->vfs->unlink(c->vfs, c->blank[i]);

@@ -4,7 +4,9 @@
  * streams. Checks: no hang (watchdog), the error reaches a caller, the log
  * is poisoned after a failed write/sync (later appends: WK_EPOISONED), close
  * frees everything (no leak), and after a power cut (KEEP_ALL and DROP_ALL)
- * reopening recovers a valid prefix holding every acknowledged entry.
+ * reopening recovers a valid prefix holding every acknowledged entry; also
+ * when the log was first reopened and appended to in the same boot (a
+ * batch whose sync failed is then still in the page cache).
  * Then the N-th allocation fails, for every N, over open + appends + close
  * and over a recovering open: errors, no crash, no leak. */
 #include <errno.h>
@@ -323,8 +325,37 @@ typedef struct vfs_loop {
 
 static const char *const fault_names[] = {"", "EIO", "ENOSPC", "SHORT_WRITE"};
 
-/* One run: fault at call n (0: none); crash with pol; check. Returns the
- * number of calls of the loop's kind (for the first, fault-free, run). */
+/* pol for vfs_run: before the power cut (DROP_ALL), reopen in the same
+ * boot and append durably: a batch whose sync failed is still in the page
+ * cache, and recovery must not build on it without making it durable. */
+#define VFS_REOPEN_THEN_DROP 100
+
+/* Same boot, after the faulty run: reopen (recovery), two durable appends,
+ * close. (The fault fired already: nothing fails here.) */
+static void
+reopen_and_append(wko_run *r)
+{
+    wk_log *log = NULL;
+    int rc = wko_open(r, &log);
+    if (rc != 0) {
+        wko_fail(r, "same-boot reopen after the fault: %s", wk_errname(rc));
+        return;
+    }
+    int w = wko_writer(r);
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        rc = wko_append(r, log, w, 300 + (size_t)i, WK_SYNC, NULL);
+        if (rc != 0)
+            wko_fail(r, "append after the same-boot reopen: %s",
+                     wk_errname(rc));
+    }
+    rc = wko_close(r, log);
+    if (rc != 0)
+        wko_fail(r, "close after the same-boot reopen: %s", wk_errname(rc));
+}
+
+/* One run: fault at call n (0: none); crash with pol (or
+ * VFS_REOPEN_THEN_DROP); check. Returns the number of calls of the loop's
+ * kind (for the first, fault-free, run). */
 static uint64_t
 vfs_run(const vfs_loop *vl, uint64_t n, int pol, fault_stats *st, int *printed)
 {
@@ -384,6 +415,12 @@ vfs_run(const vfs_loop *vl, uint64_t n, int pol, fault_stats *st, int *printed)
         if (res.io_failed)
             st->poisoned++;
     }
+    if (pol == VFS_REOPEN_THEN_DROP) {
+        if (!wk_sim_fault_fired(wko_sim(r)))
+            wk_sim_fault(wko_sim(r), vl->op, 0, 0); /* disarm */
+        reopen_and_append(r);
+        pol = WK_SIM_DROP_ALL;
+    }
     int rc = wk_sim_crash(wko_sim(r), seed, pol);
     if (rc != 0)
         wko_fail(r, "wk_sim_crash = %s", wk_errname(rc));
@@ -427,6 +464,7 @@ vfs_loop_child(void *arg, fault_stats *st)
     for (uint64_t n = 1; n <= total + 1; n += stride) {
         vfs_run(vl, n, WK_SIM_KEEP_ALL, st, &printed);
         vfs_run(vl, n, WK_SIM_DROP_ALL, st, &printed);
+        vfs_run(vl, n, VFS_REOPEN_THEN_DROP, st, &printed);
     }
     printf("log_fault: %-22s %4llu calls, %5llu runs, fired %llu (error "
            "returned %llu, absorbed %llu, poisoned %llu), %llu failed\n",

@@ -865,6 +865,38 @@ test_fsync_never_retried_after_eio(void **state)
     wko_run_free(r);
 }
 
+/* A batch whose fdatasync failed (EIO) stays readable in the page cache
+ * but is not durable (its pages were marked clean). A reopen in the same
+ * boot recovers it, so it must make it durable before writing anything
+ * after it: otherwise a later power cut loses the batch but keeps what
+ * follows, and the log no longer opens (WK_ECORRUPT). */
+static void
+test_eio_batch_made_durable_before_reuse(void **state)
+{
+    (void)state;
+    static const wko_scenario sc = {
+        .name = "eio_then_reopen", .segment_bytes = 1 << 20, .zero_fill = 1};
+    wk_log *log = NULL;
+    wko_run *r = open_run(&sc, 62, &log);
+    int w = wko_writer(r);
+    for (int i = 0; i < 3; i++)
+        wkt_assert_ok(wko_append(r, log, w, 200, WK_SYNC, NULL));
+    settle(wko_sim(r));
+    wk_sim_fault(wko_sim(r), WK_SIM_OP_SYNC, 1, WK_SIM_FAULT_EIO);
+    wkt_assert_rc(wko_append(r, log, w, 200, WK_SYNC, NULL), -EIO);
+    assert_true(wko_close(r, log) != 0);
+    /* The same boot: reopen, append durably, close cleanly. */
+    wkt_assert_ok(wko_open(r, &log));
+    for (int i = 0; i < 3; i++)
+        wkt_assert_ok(wko_append(r, log, w, 200, WK_SYNC, NULL));
+    wkt_assert_ok(wko_close(r, log));
+    /* Then a power cut. */
+    wkt_assert_ok(wk_sim_crash(wko_sim(r), 5, WK_SIM_DROP_ALL));
+    wkt_assert_ok(wko_recover_check(r, WK_RECOVER_TOLERATE_TORN_TAIL));
+    fail_on_violations(r, "eio_then_reopen");
+    wko_run_free(r);
+}
+
 /* ---- generic: torn tail truncated durably before the next append ------ */
 
 typedef struct trunc_check {
@@ -1243,6 +1275,9 @@ main(void)
                                         setup_watchdog, teardown_watchdog),
         cmocka_unit_test_setup_teardown(test_1mib_entries_share_segments,
                                         setup_watchdog, teardown_watchdog),
+        cmocka_unit_test_setup_teardown(
+            test_eio_batch_made_durable_before_reuse, setup_watchdog,
+            teardown_watchdog),
         cmocka_unit_test_setup_teardown(test_fsync_never_retried_after_eio,
                                         setup_watchdog, teardown_watchdog),
         cmocka_unit_test_setup_teardown(
