@@ -7,5 +7,6 @@
 #include "walkit/vfs.h"
 #include "walkit/log.h"
 #include "walkit/journal.h"
+#include "walkit/ring.h"
 
 #endif

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -338,4 +339,41 @@ kt_teardown(void **state)
         kt_dir = NULL;
     }
     return 0;
+}
+
+void
+kt_child_threads(int life, void *(*fn)(void *), void *args, size_t arg_size)
+{
+    pthread_t th[KT_THREADS];
+    for (int t = 0; t < KT_THREADS; t++)
+        if (pthread_create(&th[t], NULL, fn, (char *)args + arg_size * t) != 0)
+            kt_child_fail(life, t, 0, -EAGAIN);
+    for (;;)
+        pause();
+}
+
+int
+kt_rec_ok(const kt_rec *r, int type, const char *what)
+{
+    if (r->type == KT_ERR) {
+        kt_report_child_err(r, what);
+        return 0;
+    }
+    if (r->type != type)
+        return 0;
+    if (r->life >= KT_LIVES || r->thread >= KT_THREADS) {
+        kt_violation("bad record (type %d life %d thread %d)", r->type,
+                     r->life, r->thread);
+        return 0;
+    }
+    return 1;
+}
+
+void
+kt_ack_next(uint64_t *acked, const kt_rec *r)
+{
+    if (r->counter != *acked)
+        kt_violation("thread %d acked %" PRIu64 " after %" PRIu64, r->thread,
+                     r->counter, *acked);
+    *acked = r->counter + 1;
 }

@@ -77,6 +77,18 @@ void kt_report_child_err(const kt_rec *r, const char *what);
  * it. 0 when our kill ended it; -1 (a violation) otherwise. */
 int kt_life(void (*fn)(void *), void *arg, uint64_t seed, int life,
             kt_rec_fn on_rec, void *rec_arg);
+/* Child: starts KT_THREADS threads, thread t running fn(args + t *
+ * arg_size), then waits for the parent's SIGKILL (never returns). */
+void kt_child_threads(int life, void *(*fn)(void *), void *args,
+                      size_t arg_size) __attribute__((noreturn));
+/* Parent: the common part of handling a child's record. A KT_ERR is
+ * reported as a violation (what: the library call). Returns 1 when r has
+ * type `type` and a valid life and thread (the caller records it), else 0
+ * (a bad record is a violation). */
+int kt_rec_ok(const kt_rec *r, int type, const char *what);
+/* Parent: checks that ack r follows its thread's previous one (*acked:
+ * the count so far) and advances *acked past it. */
+void kt_ack_next(uint64_t *acked, const kt_rec *r);
 /* Prints the suite's summary line (what: the acked items); fails the test
  * on any violation, or when nothing was verified. */
 void kt_summary(const char *suite, const char *what, size_t total, int rounds,
