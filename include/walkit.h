@@ -8,5 +8,6 @@
 #include "walkit/log.h"
 #include "walkit/journal.h"
 #include "walkit/ring.h"
+#include "walkit/meta.h"
 
 #endif
