@@ -8,6 +8,7 @@
 #include "walkit/log.h"
 #include "walkit/journal.h"
 #include "walkit/ring.h"
+#include "walkit/blob.h"
 #include "walkit/meta.h"
 
 #endif

@@ -1,0 +1,3 @@
+if(TARGET wk_blob)
+  wk_add_fuzzer(fuzz_blob fuzz_blob.c)
+endif()
