@@ -88,7 +88,8 @@ sdb_commit(void *p, int t, uint64_t seq, const void *val, size_t len)
     if (s->batch > 1 && sdb_exec(s->db, "BEGIN") != 0)
         rc = -1;
     for (int i = 0; rc == 0 && i < s->batch; i++) {
-        uint64_t k = s->batch > 1 ? seq * (uint64_t)s->batch + (uint64_t)i : seq;
+        uint64_t k =
+            s->batch > 1 ? seq * (uint64_t)s->batch + (uint64_t)i : seq;
         sqlite3_bind_int64(s->ins, 1, (sqlite3_int64)(((uint64_t)t << 40) | k));
         sqlite3_bind_blob(s->ins, 2, val, (int)len, SQLITE_STATIC);
         if (sqlite3_step(s->ins) != SQLITE_DONE) {

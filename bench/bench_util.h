@@ -84,7 +84,6 @@ void bench_print_json(const char *system, const bench_args *a,
 /* Resets r to "nothing measured" (every figure null). */
 void bench_result_init(bench_result *r);
 
-
 /* bench_floor_sys.c: pwrite of all len bytes at off (EINTR and short
  * writes retried); 0 or -1 (errno set). */
 int bench_write_all(int fd, const void *buf, size_t len, uint64_t off);
