@@ -142,7 +142,7 @@ main(int argc, char **argv)
     bench_result floor_r;
     if (bench_run_commits(&bench_floor_sys, &fa, &floor_r) != 0)
         return 2;
-    bench_print_json("floor", &fa, &floor_r, "\"mode\":\"floor\"");
+    bench_print_json("ring-floor", &fa, &floor_r, "\"mode\":\"floor\"");
     char floor_path[4096];
     snprintf(floor_path, sizeof floor_path, "%s/" BENCH_FLOOR_FILE, a.dir);
     unlink(floor_path);

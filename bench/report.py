@@ -21,7 +21,7 @@ END = "<!-- bench:results:end -->"
 
 def key(o):
     kind = o.get("kind", "")
-    if not kind and "open_ms" in o:
+    if not kind and o.get("mode") == "open":
         kind = "open"
     return (o["system"], o["workload"], o["writers"], o["size"], kind)
 
@@ -211,13 +211,16 @@ def m1_rows(R):
             fmt(o.get("syncs_per_commit"), 3),
             fr(ratio(wc, c)) if o["system"] != "walkit" else "–"]) + " |")
     for o in R.m1_open():
-        extra = ", ".join("%s %s ms" % (k[:-3].replace("_", " "), fmt(v, 1))
-                          for k, v in sorted(o.items())
-                          if k.endswith("_ms") and isinstance(v, (int, float)))
         lines.append("")
-        lines.append("Open time (%s): %s; peak RSS %s KiB." % (
-            o.get("notes") or "%s items" % fmt(o.get("commits")), extra,
-            fmt(o.get("peak_rss_kb"))))
+        lines.append(
+            "Open time of a store of %s items (%s B each): %s ms replaying the "
+            "log (peak RSS %s MiB), %s ms from a snapshot after compaction "
+            "(peak RSS %s MiB)." % (
+                fmt(o.get("items")), fmt(o.get("size")),
+                fmt(o.get("open_ms_log"), 1),
+                fmt((o.get("rss_kb_log") or 0) / 1024.0, 0),
+                fmt(o.get("open_ms_snapshot"), 1),
+                fmt((o.get("rss_kb_snapshot") or 0) / 1024.0, 0)))
     return lines
 
 
@@ -238,6 +241,24 @@ def b1_rows(R, w3, seq):
             fr(ratio(o.get("mb_per_s"), w3[0]["mb_per_s"] if w3 else None)),
             fr(ratio(o.get("mb_per_s"), seq["mb_per_s"] if seq else None))])
             + " |")
+    return lines
+
+
+def ring_rows(R):
+    pts = sorted([o for o in R.objs if o["system"] == "walkit-ring"],
+                 key=lambda o: (o["writers"], o["size"]))
+    if not pts:
+        return []
+    lines = ["| writers | size | ring commits/s | p50 / p99 µs | syncs/commit "
+             "| wk_log commits/s (same point) | ring/log |",
+             "|---|---|---|---|---|---|---|"]
+    for o in pts:
+        lg = R.cps("walkit", o["workload"], o["writers"], o["size"])
+        lines.append("| " + " | ".join([
+            str(o["writers"]), human(o["size"]), fmt(o.get("commits_per_s")),
+            "%s / %s" % (fmt(o.get("p50_us")), fmt(o.get("p99_us"))),
+            fmt(o.get("syncs_per_commit"), 3), fmt(lg),
+            fr(ratio(o.get("commits_per_s"), lg))]) + " |")
     return lines
 
 
@@ -358,6 +379,12 @@ def markdown(R, mode):
         L.append("4 writer threads; one commit = one atomic durable batch "
                  "(wk_meta_write with WK_SYNC; RocksDB/LevelDB WriteBatch "
                  "with sync=true; SQLite BEGIN..COMMIT).")
+        L.append("")
+        L += rows
+        L.append("")
+    rows = ring_rows(R)
+    if rows:
+        L.append("### Circular log (wk_ring): durable appends")
         L.append("")
         L += rows
         L.append("")
