@@ -116,23 +116,9 @@ int
 main(int argc, char **argv)
 {
     bench_args a;
-    char *av[64];
-    int ac = 0, writers_given = 0;
-    for (int i = 0; i < argc && ac < 63; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            continue;
-        if (strncmp(argv[i], "--writers", 9) == 0)
-            writers_given = 1;
-        av[ac++] = argv[i];
-    }
-    av[ac] = NULL;
-    if (bench_parse_args(&a, ac, av) != 0)
+    int many;
+    if (bench_parse_args_many(&a, argc, argv, 16, &many) != 0)
         return 2;
-    if (bench_mkdirs(a.dir) != 0) {
-        perror(a.dir);
-        return 2;
-    }
-    int many = writers_given ? a.writers : 16;
     char extra[512];
 
     bench_args fa = a;

@@ -177,6 +177,31 @@ bench_result_init(bench_result *r)
     r->commits_per_s = r->mb_per_s = -1;
 }
 
+/* See bench_util.h. */
+int
+bench_parse_args_many(bench_args *a, int argc, char **argv, int default_many,
+                      int *many)
+{
+    char *av[64];
+    int ac = 0, writers_given = 0;
+    for (int i = 0; i < argc && ac < 63; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            continue;
+        if (strncmp(argv[i], "--writers", 9) == 0)
+            writers_given = 1;
+        av[ac++] = argv[i];
+    }
+    av[ac] = NULL;
+    if (bench_parse_args(a, ac, av) != 0)
+        return -1;
+    if (bench_mkdirs(a->dir) != 0) {
+        perror(a->dir);
+        return -1;
+    }
+    *many = writers_given ? a->writers : default_many;
+    return 0;
+}
+
 /* ---- writer threads ---------------------------------------------------- */
 
 typedef struct bu_thread {

@@ -63,6 +63,13 @@ typedef struct bench_result {
  * an error. Returns 0, or prints usage and returns -1. */
 int bench_parse_args(bench_args *a, int argc, char **argv);
 
+/* For programs that measure several writer counts in one run (bench_j1,
+ * bench_ring): bench_parse_args, ignoring --json (they always print JSON),
+ * with *many = the --writers value if one was given, else default_many;
+ * then creates a->dir. Returns 0, or -1 (usage or mkdir error printed). */
+int bench_parse_args_many(bench_args *a, int argc, char **argv,
+                          int default_many, int *many);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t bench_now_ns(void);
 
