@@ -10,57 +10,63 @@
 #include "bt_util.h"
 #include "wkt.h"
 
+typedef struct ft_blob {
+    wk_blob_opts o;
+    bt_oracle or ;
+    uint64_t poisoned; /* runs that poisoned the handle */
+} ft_blob;
+
+static wk_sim *
+ft_fresh(void *arg)
+{
+    ft_blob *f = arg;
+    wk_sim *sim = bt_sim();
+    bt_opts(&f->o, sim);
+    memset(&f->or, 0, sizeof f->or);
+    return sim;
+}
+
+/* Open, workload, close; a poisoned handle refuses mutations and says why. */
+static void
+ft_run(void *arg, wk_sim *sim, const char *what)
+{
+    (void)sim;
+    ft_blob *f = arg;
+    wk_blob *b = NULL;
+    if (wk_blob_open(BT_DIR, &f->o, &b, NULL) != 0)
+        return;
+    bt_workload(b, &f->or);
+    wk_blob_stats st;
+    wk_blob_stats_get(b, &st);
+    if (st.poisoned != 0) {
+        f->poisoned++;
+        wkt_assert_rc(wk_blob_put(b, "x", 1, 1, WK_SYNC, NULL), WK_EPOISONED);
+        wkt_assert_rc(wk_blob_kv_set(b, "k", 1, "v", 1, 0), WK_EPOISONED);
+        if (wk_blob_errmsg(b)[0] == '\0')
+            fail_msg("%s: poisoned without a message", what);
+    }
+    wk_blob_close(b);
+}
+
+static void
+ft_check(void *arg, const char *what)
+{
+    ft_blob *f = arg;
+    bt_check(&f->o, &f->or, what);
+}
+
 static void
 fault_loop(int kind)
 {
-    uint64_t runs = 0, poisoned = 0;
     int step = wkt_quick() ? 7 : 1;
-    bt_oracle or ;
-    for (uint64_t n = 1; n < 100000; n += (uint64_t)step) {
-        wk_sim *sim = bt_sim();
-        wk_blob_opts o;
-        bt_opts(&o, sim);
-        wk_blob *b = NULL;
-        char what[128];
-        snprintf(what, sizeof what, "fault=%d at call %llu", kind,
-                 (unsigned long long)n);
-        memset(& or, 0, sizeof or);
-        wk_sim_fault(sim, WK_SIM_OP_ANY, n, kind);
-        int rc = wk_blob_open(BT_DIR, &o, &b, NULL);
-        if (rc == 0) {
-            bt_workload(b, & or);
-            wk_blob_stats st;
-            wk_blob_stats_get(b, &st);
-            if (st.poisoned != 0) {
-                poisoned++;
-                wkt_assert_rc(wk_blob_put(b, "x", 1, 1, WK_SYNC, NULL),
-                              WK_EPOISONED);
-                wkt_assert_rc(wk_blob_kv_set(b, "k", 1, "v", 1, 0),
-                              WK_EPOISONED);
-                if (wk_blob_errmsg(b)[0] == '\0')
-                    fail_msg("%s: poisoned without a message", what);
-            }
-            wk_blob_close(b);
-        }
-        int fired = wk_sim_fault_fired(sim);
-        wk_sim_fault(sim, WK_SIM_OP_ANY, 0, 0);
-        char w2[160];
-        snprintf(w2, sizeof w2, "%s, reopen", what);
-        bt_check(&o, & or, w2);
-        /* A power cut after that reopen (a batch whose fdatasync failed is
-         * still in the page cache: the reopen must not build on it). */
-        wkt_assert_ok(wk_sim_crash(sim, n, WK_SIM_DROP_ALL));
-        snprintf(w2, sizeof w2, "%s, power cut after reopen", what);
-        bt_check(&o, & or, w2);
-        wk_sim_destroy(sim);
-        runs++;
-        if (!fired)
-            break;
-    }
+    static ft_blob f;
+    f.poisoned = 0;
+    wkt_fault_loop_ops ops = {ft_fresh, ft_run, ft_check, &f, NULL};
+    uint64_t runs = wkt_fault_loop(&ops, kind, step);
     assert_true(runs * (uint64_t)step > 100); /* the loop reached the end */
-    assert_true(poisoned > 0);
+    assert_true(f.poisoned > 0);
     printf("blob_fault: fault=%d: %llu fault points, %llu poisoned\n", kind,
-           (unsigned long long)runs, (unsigned long long)poisoned);
+           (unsigned long long)runs, (unsigned long long)f.poisoned);
 }
 
 /* EIO on every call in turn. */

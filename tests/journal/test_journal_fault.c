@@ -9,51 +9,61 @@
 #include "jt_workload.h"
 #include "wkt.h"
 
+typedef struct ft_journal {
+    int region;
+    wk_journal_opts o;
+    jt_oracle or ;
+} ft_journal;
+
+static wk_sim *
+ft_fresh(void *arg)
+{
+    ft_journal *f = arg;
+    return jt_fresh(f->region, &f->o);
+}
+
+/* Open, workload, close; a failed write or sync must have poisoned. */
+static void
+ft_run(void *arg, wk_sim *sim, const char *what)
+{
+    (void)sim;
+    ft_journal *f = arg;
+    wk_journal *j = NULL;
+    if (wk_journal_open("data.img", &f->o, &j, NULL) != 0) {
+        memset(&f->or, 0, sizeof f->or);
+        return;
+    }
+    jt_workload(j, &f->or);
+    if (f->or.first_error != 0 && f->or.error_in_mutation) {
+        wk_journal_stats st;
+        wk_journal_stats_get(j, &st);
+        if (st.poisoned == 0)
+            fail_msg("%s: error %s without poisoning", what,
+                     wk_errname(f->or.first_error));
+        wk_journal_txn *t = NULL;
+        wkt_assert_rc(wk_journal_begin(j, &t), WK_EPOISONED);
+        wkt_assert_rc(wk_journal_checkpoint(j), WK_EPOISONED);
+        assert_true(wk_journal_errmsg(j)[0] != '\0');
+    }
+    wk_journal_close(j);
+}
+
+static void
+ft_check(void *arg, const char *what)
+{
+    ft_journal *f = arg;
+    jt_check(&f->o, &f->or, what);
+}
+
 static void
 fault_loop(int region, int kind)
 {
-    static jt_oracle or ;
-    uint64_t runs = 0;
+    static ft_journal f;
+    f.region = region;
     int step = wkt_quick() ? 5 : 1;
-    for (uint64_t n = 1; n < 100000; n += (uint64_t)step) {
-        wk_journal_opts o;
-        wk_sim *sim = jt_fresh(region, &o);
-        wk_journal *j = NULL;
-        char what[128];
-        snprintf(what, sizeof what, "region=%d fault=%d at call %llu", region,
-                 kind, (unsigned long long)n);
-        wk_sim_fault(sim, WK_SIM_OP_ANY, n, kind);
-        int rc = wk_journal_open("data.img", &o, &j, NULL);
-        if (rc == 0) {
-            jt_workload(j, & or);
-            if (or.first_error != 0 && or.error_in_mutation) {
-                wk_journal_stats st;
-                wk_journal_stats_get(j, &st);
-                if (st.poisoned == 0)
-                    fail_msg("%s: error %s without poisoning", what,
-                             wk_errname(or.first_error));
-                wk_journal_txn *t = NULL;
-                wkt_assert_rc(wk_journal_begin(j, &t), WK_EPOISONED);
-                wkt_assert_rc(wk_journal_checkpoint(j), WK_EPOISONED);
-                assert_true(wk_journal_errmsg(j)[0] != '\0');
-            }
-            wk_journal_close(j);
-        } else {
-            memset(& or, 0, sizeof or);
-        }
-        int fired = wk_sim_fault_fired(sim);
-        wk_sim_fault(sim, WK_SIM_OP_ANY, 0, 0);
-        char w2[160];
-        snprintf(w2, sizeof w2, "%s, reopen", what);
-        jt_check(&o, & or, w2);
-        wkt_assert_ok(wk_sim_crash(sim, n, WK_SIM_DROP_ALL));
-        snprintf(w2, sizeof w2, "%s, power cut after reopen", what);
-        jt_check(&o, & or, w2);
-        wk_sim_destroy(sim);
-        runs++;
-        if (!fired)
-            break;
-    }
+    wkt_fault_loop_ops ops = {ft_fresh, ft_run, ft_check, &f,
+                              region ? "region" : "file"};
+    uint64_t runs = wkt_fault_loop(&ops, kind, step);
     assert_true(runs * (uint64_t)step > 100); /* the loop reached the end */
     printf("journal_fault: region=%d fault=%d: %llu fault points\n", region,
            kind, (unsigned long long)runs);

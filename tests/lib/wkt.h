@@ -42,4 +42,23 @@ void wkt_fill(void *buf, size_t len, uint64_t seed);
  * tests; WKT_QUICK=1 shrinks them for sanitizer runs. */
 int wkt_quick(void);
 
+/* The vfs fault loop the components share (wkt_fault.c). For n = 1,
+ * 1 + step, ... until a run in which the fault no longer fires: a fresh
+ * simulated disk from fresh(arg), the n-th vfs call of any kind failing
+ * with `fault` (WK_SIM_FAULT_*), run(arg, sim, what) (open, workload and
+ * close, with the component's own checks on the way), then the fault
+ * disarmed and check(arg, what) after a plain reopen, and again after a
+ * power cut (WK_SIM_DROP_ALL): the reopen in the same boot must not have
+ * built on bytes that only the page cache held. what names the fault point
+ * in messages (prefixed with name, if not NULL). Returns the number of
+ * fault points run. */
+typedef struct wkt_fault_loop_ops {
+    wk_sim *(*fresh)(void *arg);
+    void (*run)(void *arg, wk_sim *sim, const char *what);
+    void (*check)(void *arg, const char *what);
+    void *arg;
+    const char *name;
+} wkt_fault_loop_ops;
+uint64_t wkt_fault_loop(const wkt_fault_loop_ops *ops, int fault, int step);
+
 #endif

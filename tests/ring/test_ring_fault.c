@@ -11,50 +11,57 @@
 
 #define RT_OPS 40
 
+typedef struct ft_ring {
+    wk_ring_opts o;
+    rt_oracle or ;
+} ft_ring;
+
+static wk_sim *
+ft_fresh(void *arg)
+{
+    ft_ring *f = arg;
+    memset(&f->or, 0, sizeof f->or);
+    return rt_fresh(&f->o, 0);
+}
+
+/* Open, workload, close; a failed write or sync must have poisoned. */
+static void
+ft_run(void *arg, wk_sim *sim, const char *what)
+{
+    (void)sim;
+    ft_ring *f = arg;
+    wk_ring *r = NULL;
+    if (wk_ring_open(RT_PATH, &f->o, &r, NULL) != 0)
+        return;
+    rt_workload(r, &f->or, RT_OPS);
+    if (f->or.first_error != 0 && f->or.error_in_mutation == 1) {
+        wk_ring_stats st;
+        wk_ring_stats_get(r, &st);
+        if (st.poisoned == 0)
+            fail_msg("%s: error %s without poisoning", what,
+                     wk_errname(f->or.first_error));
+        wkt_assert_rc(wk_ring_append(r, "x", 1, 0, NULL), WK_EPOISONED);
+        wkt_assert_rc(wk_ring_sync(r), WK_EPOISONED);
+        wkt_assert_rc(wk_ring_advance_head(r, NULL, NULL, NULL), WK_EPOISONED);
+        assert_true(wk_ring_errmsg(r)[0] != '\0');
+    }
+    wk_ring_close(r);
+}
+
+static void
+ft_check(void *arg, const char *what)
+{
+    ft_ring *f = arg;
+    rt_check(&f->o, &f->or, what);
+}
+
 static void
 fault_loop(int kind)
 {
     int step = wkt_quick() ? 5 : 1;
-    uint64_t runs = 0;
-    for (uint64_t n = 1; n < 100000; n += (uint64_t)step) {
-        wk_ring_opts o;
-        wk_sim *sim = rt_fresh(&o, 0);
-        rt_oracle or ;
-        memset(& or, 0, sizeof or);
-        char what[128];
-        snprintf(what, sizeof what, "fault %d at call %llu", kind,
-                 (unsigned long long)n);
-        wk_sim_fault(sim, WK_SIM_OP_ANY, n, kind);
-        wk_ring *r = NULL;
-        if (wk_ring_open(RT_PATH, &o, &r, NULL) == 0) {
-            rt_workload(r, & or, RT_OPS);
-            if (or.first_error != 0 && or.error_in_mutation == 1) {
-                wk_ring_stats st;
-                wk_ring_stats_get(r, &st);
-                if (st.poisoned == 0)
-                    fail_msg("%s: error %s without poisoning", what,
-                             wk_errname(or.first_error));
-                wkt_assert_rc(wk_ring_append(r, "x", 1, 0, NULL), WK_EPOISONED);
-                wkt_assert_rc(wk_ring_sync(r), WK_EPOISONED);
-                wkt_assert_rc(wk_ring_advance_head(r, NULL, NULL, NULL),
-                              WK_EPOISONED);
-                assert_true(wk_ring_errmsg(r)[0] != '\0');
-            }
-            wk_ring_close(r);
-        }
-        int fired = wk_sim_fault_fired(sim);
-        wk_sim_fault(sim, WK_SIM_OP_ANY, 0, 0);
-        char w2[160];
-        snprintf(w2, sizeof w2, "%s, reopen", what);
-        rt_check(&o, & or, w2);
-        wkt_assert_ok(wk_sim_crash(sim, n, WK_SIM_DROP_ALL));
-        snprintf(w2, sizeof w2, "%s, power cut after reopen", what);
-        rt_check(&o, & or, w2);
-        wk_sim_destroy(sim);
-        runs++;
-        if (!fired)
-            break;
-    }
+    ft_ring f;
+    wkt_fault_loop_ops ops = {ft_fresh, ft_run, ft_check, &f, NULL};
+    uint64_t runs = wkt_fault_loop(&ops, kind, step);
     printf("ring_fault: kind %d: %llu fault points\n", kind,
            (unsigned long long)runs);
     assert_true(runs * (uint64_t)step > 50);
